@@ -1,0 +1,56 @@
+"""Errors bulkgen raises on purpose.
+
+    BulkgenError
+    ├── NotFound            a batch that does not exist or that the caller may not see
+    ├── InvalidCursor       an SSE cursor that is not a sequence number of the batch's log
+    ├── Conflict            an action the batch's current state does not allow
+    └── GenerationError     a generator could not produce an item
+        ├── TransientGenerationError   worth another attempt (timeouts, rate limits)
+        └── PermanentGenerationError   retrying will not help (malformed output, refusals)
+
+The HTTP layer maps NotFound to 404, InvalidCursor to 400 and Conflict to 409; generation
+errors never reach HTTP, they end up in the failed item's error details.
+"""
+
+from __future__ import annotations
+
+
+class BulkgenError(Exception):
+    """Base of every error bulkgen raises on purpose."""
+
+
+class NotFound(BulkgenError):
+    """The batch does not exist, or the caller may not see it (the two look the same)."""
+
+
+class InvalidCursor(BulkgenError):
+    """An SSE resume cursor that is malformed or points past the batch's log."""
+
+
+class Conflict(BulkgenError):
+    """The batch's current state does not allow the requested action."""
+
+
+class GenerationError(BulkgenError):
+    """A generator failed to produce an item.
+
+    ``kind`` is a short stable name (``timeout``, ``rate_limited``, ``malformed_output``,
+    ``provider_error`` …) shown to users and used to group failures.
+    """
+
+    transient = False
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class TransientGenerationError(GenerationError):
+    """A failure that another attempt may not hit: retried with backoff."""
+
+    transient = True
+
+
+class PermanentGenerationError(GenerationError):
+    """A failure that another attempt would repeat: the item fails at once."""

@@ -1,0 +1,239 @@
+"""Types shared by every layer: batch configuration, batches, items, progress, events.
+
+These are the shapes of the HTTP API and of the SSE stream's ``data`` lines, so changing
+one is changing a public contract.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_COUNT = 10_000
+MAX_CONCURRENCY = 64
+MAX_TOPIC = 200
+MAX_TITLE = 200
+MAX_LATENCY_MS = 60_000
+
+
+class ItemStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class BatchStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        """True for the states a batch stays in until someone acts on it."""
+        return self in _FINISHED
+
+
+_FINISHED = frozenset({BatchStatus.COMPLETED, BatchStatus.CANCELLED, BatchStatus.FAILED})
+
+
+class ItemType(StrEnum):
+    MCQ = "mcq"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Strict(BaseModel):
+    """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DemoOptions(Strict):
+    """Options of the offline ``demo`` generator."""
+
+    seed: int = Field(default=0, ge=-(2**63), le=2**63 - 1)
+    latency_ms: tuple[
+        Annotated[int, Field(ge=0, le=MAX_LATENCY_MS)],
+        Annotated[int, Field(ge=0, le=MAX_LATENCY_MS)],
+    ] = (50, 400)
+    fail_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    invalid_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    markup_rate: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of items whose text contains HTML-like markup "
+        "(to check that every view shows generated text as text).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered_latency(self) -> DemoOptions:
+        low, high = self.latency_ms
+        if low > high:
+            raise ValueError("latency_ms must be [min, max] with min <= max")
+        return self
+
+
+GeneratorName = Literal["demo"]
+
+
+class BatchConfig(Strict):
+    """What a faculty member asks for: the body of ``POST /api/generation/batch``."""
+
+    topic: str = Field(min_length=1, max_length=MAX_TOPIC)
+    item_type: ItemType = ItemType.MCQ
+    count: int = Field(ge=1, le=MAX_COUNT)
+    difficulty: Difficulty = Difficulty.MEDIUM
+    generator: GeneratorName = "demo"
+    model: str | None = Field(default=None, max_length=200)
+    concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY)
+    title: str | None = Field(default=None, max_length=MAX_TITLE)
+    generator_options: DemoOptions = Field(default_factory=DemoOptions)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip_topic(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("topic"), str):
+            data = {**data, "topic": data["topic"].strip()}
+        return data
+
+
+class Option(BaseModel):
+    key: str
+    text: str
+
+
+class GeneratedItem(BaseModel):
+    """What a generator returns: one multiple-choice question."""
+
+    stem: str
+    options: list[Option]
+    answer: str
+    rationale: str
+
+
+class RuleResult(BaseModel):
+    """One item-writing rule an item broke."""
+
+    rule: str
+    severity: Severity
+    message: str
+
+
+class Attempt(BaseModel):
+    """One try at generating an item."""
+
+    number: int
+    started_at: datetime
+    finished_at: datetime
+    error_kind: str | None = None
+    error_message: str | None = None
+
+
+class ItemError(BaseModel):
+    """Why an item failed.
+
+    ``kind`` is ``validation`` (``rules`` lists what failed), a generation error kind
+    (``timeout``, ``rate_limited``, ``malformed_output`` …) or ``cancelled``.
+    """
+
+    kind: str
+    message: str
+    rules: list[RuleResult] = Field(default_factory=list)
+    transient: bool = False
+
+
+class Item(BaseModel):
+    """An item as the items API lists it."""
+
+    index: int
+    status: ItemStatus
+    attempts: list[Attempt] = Field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float | None = None
+    result: GeneratedItem | None = None
+    warnings: list[RuleResult] = Field(default_factory=list)
+    error: ItemError | None = None
+
+
+class ItemSummary(BaseModel):
+    """An item as item events carry it: enough for a feed row, not the whole question."""
+
+    index: int
+    status: ItemStatus
+    attempts: int
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: float | None = None
+    stem_preview: str | None = None
+    answer: str | None = None
+    warnings: list[RuleResult] = Field(default_factory=list)
+    error: ItemError | None = None
+
+
+class ProgressSnapshot(BaseModel):
+    """Where a batch stands; the same shape in REST and in ``batch.progress``."""
+
+    total: int
+    completed: int
+    failed: int
+    in_progress: int
+    pending: int
+    percent: float
+    success_rate: float | None
+    throughput_per_min: float | None
+    eta_seconds: float | None
+    elapsed_seconds: float | None
+    status: BatchStatus
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Batch(BaseModel):
+    """A batch as the API returns it."""
+
+    id: str
+    title: str | None
+    config: BatchConfig
+    status: BatchStatus
+    progress: ProgressSnapshot
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    last_event_id: int
+    error: str | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total number of matches."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def from_epoch(seconds: float | None) -> datetime | None:
+    """A stored epoch time as an aware UTC datetime."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC)

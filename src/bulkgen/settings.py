@@ -1,0 +1,107 @@
+"""The one settings object: every knob bulkgen has, validated once at start-up.
+
+Each field can be set by an environment variable named ``BULKGEN_<FIELD>`` (for example
+``BULKGEN_DATABASE=/var/lib/bulkgen/bulkgen.db``) or by the matching ``bulkgen serve``
+flag. Nothing else in the package reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Validated configuration for one bulkgen process."""
+
+    model_config = SettingsConfigDict(env_prefix="BULKGEN_", extra="forbid", frozen=True)
+
+    database: Path = Field(
+        default=Path("bulkgen.db"),
+        description="Path of the SQLite database file (created on first start).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; overrides `database` when set "
+        "(for example `sqlite+aiosqlite:///data/bulkgen.db`).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP server.")
+    local_user: str = Field(
+        default="local",
+        min_length=1,
+        max_length=100,
+        description="Owner of every request when no trusted identity header is configured.",
+    )
+    user_header: str | None = Field(
+        default=None,
+        description="Name of a request header carrying the caller's user id, set by a "
+        "trusted reverse proxy that signs users in (for example `X-Forwarded-User`). "
+        "Unset: every request acts as `local_user`.",
+    )
+    heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="Longest silence on an SSE stream before a comment heartbeat is sent.",
+    )
+    sse_retry_ms: int = Field(
+        default=2000,
+        ge=0,
+        le=600_000,
+        description="Reconnection delay the SSE stream asks browsers to use (`retry:`).",
+    )
+    progress_interval_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="Shortest time between two `batch.progress` events of one batch.",
+    )
+    global_concurrency: int = Field(
+        default=64,
+        ge=1,
+        le=4096,
+        description="Most items generated at once across all batches of this process.",
+    )
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Attempts per item for transient generation errors (first try included).",
+    )
+    retry_backoff_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=60,
+        description="Delay before the second attempt; doubles on each further attempt.",
+    )
+    writer_max_group: int = Field(
+        default=2000,
+        ge=1,
+        le=100_000,
+        description="Most state changes written to the store in one transaction.",
+    )
+    recent_event_cache: int = Field(
+        default=4096,
+        ge=16,
+        le=1_000_000,
+        description="Encoded events kept in memory per watched batch for live viewers.",
+    )
+    log_level: str = Field(default="info", description="Log level of the server.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.lower()
+        if level not in {"critical", "error", "warning", "info", "debug"}:
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return level
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The async database URL the store connects to."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.database}"
