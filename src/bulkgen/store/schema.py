@@ -1,0 +1,58 @@
+"""Tables of the store. Migrations in ``bulkgen/migrations`` create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("title", String(200)),
+    Column("config", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("pending", Integer, nullable=False),
+    Column("in_progress", Integer, nullable=False, default=0),
+    Column("completed", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    # Last sequence number of the batch's event log; allocated inside write transactions.
+    Column("last_seq", Integer, nullable=False, default=0),
+    # JSON list of the latest finish times (epoch seconds) for the throughput window.
+    Column("recent_finishes", Text, nullable=False, default="[]"),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("error", Text),
+)
+Index("ix_batches_owner_created", batches.c.owner, batches.c.created_at)
+Index("ix_batches_status", batches.c.status)
+
+items = Table(
+    "items",
+    metadata,
+    Column("batch_id", String(32), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Text, nullable=False, default="[]"),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("result", Text),
+    Column("warnings", Text),
+    Column("error", Text),
+    Column("stem_key", Text),
+)
+Index("ix_items_batch_status_idx", items.c.batch_id, items.c.status, items.c.idx)
+
+events = Table(
+    "events",
+    metadata,
+    Column("batch_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)

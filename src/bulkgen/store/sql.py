@@ -1,0 +1,667 @@
+"""The SQL store: SQLAlchemy 2 Core over asyncio; SQLite (WAL) by default.
+
+Writes go through one engine whose transactions take the database's write lock at BEGIN
+(``BEGIN IMMEDIATE`` on SQLite), so sequence numbers read from the batch row and written
+back in the same transaction stay contiguous even with several processes on one file.
+Reads use a separate pool and never wait for writers (WAL).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, bindparam, event, func, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bulkgen.errors import Conflict, NotFound
+from bulkgen.events import (
+    BATCH_COMPLETE,
+    ITEM_COMPLETED,
+    ITEM_FAILED,
+    ITEM_REQUEUED,
+    ITEM_STARTED,
+)
+from bulkgen.models import (
+    Attempt,
+    BatchConfig,
+    BatchStatus,
+    GeneratedItem,
+    Item,
+    ItemError,
+    ItemStatus,
+    ItemSummary,
+    RuleResult,
+    from_epoch,
+)
+from bulkgen.progress import Counts, append_finishes, snapshot
+from bulkgen.store.base import (
+    Applied,
+    BatchRecord,
+    Change,
+    EventRecord,
+    ItemFinished,
+    ItemStarted,
+)
+from bulkgen.store.schema import batches, events, items
+
+STEM_PREVIEW = 200
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _create_engine(url: str, *, writer: bool) -> AsyncEngine:
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_size=1 if writer else 10)
+    engine = create_async_engine(url, pool_size=1 if writer else 8, max_overflow=0)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def _dump(models: Iterable[Any]) -> str:
+    return "[" + ",".join(model.model_dump_json() for model in models) + "]"
+
+
+def _record(row: Row[Any]) -> BatchRecord:
+    return BatchRecord(
+        id=row.id,
+        owner=row.owner,
+        title=row.title,
+        config=BatchConfig.model_validate_json(row.config),
+        status=BatchStatus(row.status),
+        counts=Counts(
+            total=row.total,
+            pending=row.pending,
+            in_progress=row.in_progress,
+            completed=row.completed,
+            failed=row.failed,
+        ),
+        last_seq=row.last_seq,
+        recent_finishes=tuple(json.loads(row.recent_finishes)),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error=row.error,
+    )
+
+
+@dataclass(slots=True)
+class _ItemState:
+    """An item's columns while a transaction changes it."""
+
+    index: int
+    status: str
+    attempts: str
+    started_at: float | None
+    finished_at: float | None = None
+    result: str | None = None
+    warnings: str | None = None
+    error: str | None = None
+    stem_key: str | None = None
+    dirty: bool = False
+
+    def attempt_count(self) -> int:
+        return 0 if self.attempts == "[]" else len(json.loads(self.attempts))
+
+    def params(self, batch_id: str) -> dict[str, Any]:
+        return {
+            "b_batch_id": batch_id,
+            "b_idx": self.index,
+            "status": self.status,
+            "attempts": self.attempts,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "result": self.result,
+            "warnings": self.warnings,
+            "error": self.error,
+            "stem_key": self.stem_key,
+        }
+
+
+class _BatchTxn:
+    """One batch's counters, log head and changed items inside a write transaction."""
+
+    def __init__(self, row: Row[Any], item_states: dict[int, _ItemState]) -> None:
+        self.row = row
+        self.status = BatchStatus(row.status)
+        self.counts = {
+            "pending": row.pending,
+            "in_progress": row.in_progress,
+            "completed": row.completed,
+            "failed": row.failed,
+        }
+        self.last_seq: int = row.last_seq
+        self.finishes: list[float] = json.loads(row.recent_finishes)
+        self.finished_at: float | None = row.finished_at
+        self.items = item_states
+        self.events: list[dict[str, Any]] = []
+
+    def move(self, item: _ItemState, status: ItemStatus) -> None:
+        self.counts[item.status] -= 1
+        self.counts[status.value] += 1
+        item.status = status.value
+        item.dirty = True
+
+    def log(self, event_type: str, data: str, now: float) -> None:
+        self.last_seq += 1
+        self.events.append(
+            {
+                "batch_id": self.row.id,
+                "seq": self.last_seq,
+                "type": event_type,
+                "data": data,
+                "created_at": now,
+            }
+        )
+
+    def log_item(
+        self,
+        event_type: str,
+        item: _ItemState,
+        now: float,
+        *,
+        result: GeneratedItem | None = None,
+        warnings: Sequence[RuleResult] = (),
+        error: ItemError | None = None,
+    ) -> None:
+        summary = _summary(item, result, warnings, error)
+        self.log(event_type, summary.model_dump_json(), now)
+
+    def finish(self, status: BatchStatus, now: float) -> None:
+        """End the batch and log ``batch.complete`` with its final snapshot."""
+        self.status = status
+        self.finished_at = now
+        final = snapshot(
+            self.current_counts(),
+            status=status,
+            finishes=self.finishes,
+            started_at=self.row.started_at,
+            finished_at=now,
+            now=now,
+        )
+        self.log(BATCH_COMPLETE, final.model_dump_json(), now)
+
+    def current_counts(self) -> Counts:
+        return Counts(total=self.row.total, **self.counts)
+
+    def batch_values(self) -> dict[str, Any]:
+        return {
+            **self.counts,
+            "status": self.status.value,
+            "last_seq": self.last_seq,
+            "recent_finishes": json.dumps(self.finishes),
+            "finished_at": self.finished_at,
+        }
+
+
+def _summary(
+    item: _ItemState,
+    result: GeneratedItem | None = None,
+    warnings: Sequence[RuleResult] = (),
+    error: ItemError | None = None,
+) -> ItemSummary:
+    """The summary item events carry; the models come from the change, not re-parsed."""
+    duration = None
+    if item.started_at is not None and item.finished_at is not None:
+        duration = round((item.finished_at - item.started_at) * 1000.0, 1)
+    return ItemSummary(
+        index=item.index,
+        status=ItemStatus(item.status),
+        attempts=item.attempt_count(),
+        started_at=from_epoch(item.started_at),
+        finished_at=from_epoch(item.finished_at),
+        duration_ms=duration,
+        stem_preview=None if result is None else result.stem[:STEM_PREVIEW],
+        answer=None if result is None else result.answer,
+        warnings=list(warnings),
+        error=error,
+    )
+
+
+def _item(row: Row[Any]) -> Item:
+    started, finished = row.started_at, row.finished_at
+    return Item(
+        index=row.idx,
+        status=ItemStatus(row.status),
+        attempts=[Attempt.model_validate(a) for a in json.loads(row.attempts)],
+        started_at=from_epoch(started),
+        finished_at=from_epoch(finished),
+        duration_ms=(
+            None if started is None or finished is None else round((finished - started) * 1000.0, 1)
+        ),
+        result=GeneratedItem.model_validate_json(row.result) if row.result else None,
+        warnings=[RuleResult.model_validate(w) for w in json.loads(row.warnings or "[]")],
+        error=ItemError.model_validate_json(row.error) if row.error else None,
+    )
+
+
+_UPDATE_ITEM = (
+    update(items)
+    .where(items.c.batch_id == bindparam("b_batch_id"), items.c.idx == bindparam("b_idx"))
+    .values(
+        status=bindparam("status"),
+        attempts=bindparam("attempts"),
+        started_at=bindparam("started_at"),
+        finished_at=bindparam("finished_at"),
+        result=bindparam("result"),
+        warnings=bindparam("warnings"),
+        error=bindparam("error"),
+        stem_key=bindparam("stem_key"),
+    )
+)
+
+_ITEM_COLUMNS = (
+    items.c.idx,
+    items.c.status,
+    items.c.attempts,
+    items.c.started_at,
+    items.c.finished_at,
+    items.c.result,
+    items.c.warnings,
+    items.c.error,
+    items.c.stem_key,
+)
+
+
+class SQLStore:
+    """The store on a SQL database (SQLite file by default)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._write = _create_engine(url, writer=True)
+        self._read = _create_engine(url, writer=False)
+
+    async def migrate(self) -> None:
+        if self.url.startswith("sqlite"):
+            database = self.url.split("///", 1)[-1]
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+        async with self._write.begin() as conn:
+            await conn.run_sync(_upgrade)
+
+    async def ping(self) -> None:
+        async with self._read.connect() as conn:
+            await conn.execute(select(1))
+
+    async def close(self) -> None:
+        await self._write.dispose()
+        await self._read.dispose()
+
+    # -- batches -----------------------------------------------------------------------
+
+    async def create_batch(self, owner: str, config: BatchConfig, now: float) -> BatchRecord:
+        batch_id = uuid.uuid4().hex
+        async with self._write.begin() as conn:
+            await conn.execute(
+                batches.insert().values(
+                    id=batch_id,
+                    owner=owner,
+                    title=config.title,
+                    config=config.model_dump_json(),
+                    status=BatchStatus.QUEUED.value,
+                    total=config.count,
+                    pending=config.count,
+                    in_progress=0,
+                    completed=0,
+                    failed=0,
+                    last_seq=0,
+                    recent_finishes="[]",
+                    created_at=now,
+                )
+            )
+            await conn.execute(
+                items.insert(),
+                [
+                    {"batch_id": batch_id, "idx": i, "status": "pending", "attempts": "[]"}
+                    for i in range(config.count)
+                ],
+            )
+            return await self._batch_in(conn, batch_id, None)
+
+    async def get_batch(self, batch_id: str, owner: str | None) -> BatchRecord:
+        async with self._read.connect() as conn:
+            return await self._batch_in(conn, batch_id, owner)
+
+    @staticmethod
+    async def _batch_in(conn: AsyncConnection, batch_id: str, owner: str | None) -> BatchRecord:
+        query = select(batches).where(batches.c.id == batch_id)
+        if owner is not None:
+            query = query.where(batches.c.owner == owner)
+        row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"no batch {batch_id}")
+        return _record(row)
+
+    async def list_batches(
+        self, owner: str, *, limit: int, offset: int
+    ) -> tuple[list[BatchRecord], int]:
+        async with self._read.connect() as conn:
+            total = (
+                await conn.execute(
+                    select(func.count()).select_from(batches).where(batches.c.owner == owner)
+                )
+            ).scalar_one()
+            rows = await conn.execute(
+                select(batches)
+                .where(batches.c.owner == owner)
+                .order_by(batches.c.created_at.desc(), batches.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_record(row) for row in rows], total
+
+    async def list_items(
+        self,
+        batch_id: str,
+        owner: str,
+        *,
+        status: ItemStatus | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Item], int]:
+        async with self._read.connect() as conn:
+            await self._batch_in(conn, batch_id, owner)
+            where = [items.c.batch_id == batch_id]
+            if status is not None:
+                where.append(items.c.status == status.value)
+            total = (
+                await conn.execute(select(func.count()).select_from(items).where(*where))
+            ).scalar_one()
+            rows = await conn.execute(
+                select(items).where(*where).order_by(items.c.idx).limit(limit).offset(offset)
+            )
+            return [_item(row) for row in rows], total
+
+    async def read_events(
+        self, batch_id: str, *, after: int, upto: int | None = None, limit: int = 500
+    ) -> list[EventRecord]:
+        query = select(events.c.seq, events.c.type, events.c.data, events.c.created_at).where(
+            events.c.batch_id == batch_id, events.c.seq > after
+        )
+        if upto is not None:
+            query = query.where(events.c.seq <= upto)
+        async with self._read.connect() as conn:
+            rows = await conn.execute(query.order_by(events.c.seq).limit(limit))
+            return [EventRecord(r.seq, r.type, r.data, r.created_at) for r in rows]
+
+    async def pending_indices(self, batch_id: str, *, after: int, limit: int) -> list[int]:
+        async with self._read.connect() as conn:
+            rows = await conn.execute(
+                select(items.c.idx)
+                .where(
+                    items.c.batch_id == batch_id,
+                    items.c.status == ItemStatus.PENDING.value,
+                    items.c.idx > after,
+                )
+                .order_by(items.c.idx)
+                .limit(limit)
+            )
+            return [row.idx for row in rows]
+
+    async def prior_attempts(self, batch_id: str, indices: Sequence[int]) -> dict[int, int]:
+        """How many attempts each item already had (items that were retried)."""
+        async with self._read.connect() as conn:
+            rows = await conn.execute(
+                select(items.c.idx, items.c.attempts).where(
+                    items.c.batch_id == batch_id,
+                    items.c.idx.in_(indices),
+                    items.c.attempts != "[]",
+                )
+            )
+            return {row.idx: len(json.loads(row.attempts)) for row in rows}
+
+    async def passed_stem_keys(self, batch_id: str) -> set[str]:
+        async with self._read.connect() as conn:
+            rows = await conn.execute(
+                select(items.c.stem_key).where(
+                    items.c.batch_id == batch_id,
+                    items.c.status == ItemStatus.COMPLETED.value,
+                    items.c.stem_key.is_not(None),
+                )
+            )
+            return {row.stem_key for row in rows}
+
+    async def mark_running(self, batch_id: str, now: float) -> BatchRecord:
+        async with self._write.begin() as conn:
+            record = await self._batch_in(conn, batch_id, None)
+            if record.status is BatchStatus.QUEUED:
+                await conn.execute(
+                    update(batches)
+                    .where(batches.c.id == batch_id)
+                    .values(
+                        status=BatchStatus.RUNNING.value,
+                        started_at=record.started_at if record.started_at else now,
+                    )
+                )
+                record = await self._batch_in(conn, batch_id, None)
+            return record
+
+    async def fail_batch(self, batch_id: str, message: str, now: float) -> None:
+        async with self._write.begin() as conn:
+            txn = (await self._lock(conn, [batch_id]))[batch_id]
+            if txn.status.finished:
+                return
+            txn.finish(BatchStatus.FAILED, now)
+            await self._write_back(conn, {batch_id: txn}, extra={"error": message[:2000]})
+
+    # -- the hot path --------------------------------------------------------------------
+
+    async def apply(self, changes: Sequence[Change], now: float) -> Applied:
+        wanted: dict[str, set[int]] = {}
+        for change in changes:
+            wanted.setdefault(change.batch_id, set()).add(change.index)
+        applied = Applied()
+        async with self._write.begin() as conn:
+            txns = await self._lock(conn, list(wanted))
+            for batch_id, txn in txns.items():
+                txn.items = await self._item_states(conn, batch_id, wanted[batch_id])
+            for change in changes:
+                txn_for = txns.get(change.batch_id)
+                item = None if txn_for is None else txn_for.items.get(change.index)
+                if txn_for is None or item is None or not _apply_one(txn_for, item, change, now):
+                    applied.rejected += 1
+            for batch_id, txn in txns.items():
+                if (
+                    txn.status is BatchStatus.RUNNING
+                    and txn.counts["pending"] == 0
+                    and txn.counts["in_progress"] == 0
+                ):
+                    txn.finish(BatchStatus.COMPLETED, now)
+                if txn.events:
+                    applied.batches.add(batch_id)
+            await self._write_back(conn, txns)
+        return applied
+
+    async def cancel(self, batch_id: str, now: float) -> BatchRecord:
+        async with self._write.begin() as conn:
+            txn = (await self._lock(conn, [batch_id]))[batch_id]
+            if txn.status.finished:
+                raise Conflict(f"batch {batch_id} is already {txn.status.value}")
+            txn.items = await self._item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
+            cancelled = ItemError(kind="cancelled", message="the batch was cancelled")
+            for item in txn.items.values():
+                item.finished_at = now
+                item.error = cancelled.model_dump_json()
+                txn.move(item, ItemStatus.FAILED)
+                txn.log_item(ITEM_FAILED, item, now, error=cancelled)
+            txn.finish(BatchStatus.CANCELLED, now)
+            await self._write_back(conn, {batch_id: txn})
+            return await self._batch_in(conn, batch_id, None)
+
+    async def requeue_failed(self, batch_id: str, now: float) -> int:
+        async with self._write.begin() as conn:
+            txn = (await self._lock(conn, [batch_id]))[batch_id]
+            txn.items = await self._item_states(conn, batch_id, None, ItemStatus.FAILED)
+            if not txn.items and not (
+                txn.status is BatchStatus.CANCELLED and txn.counts["pending"] > 0
+            ):
+                raise Conflict(f"batch {batch_id} has no failed items to retry")
+            for item in txn.items.values():
+                item.started_at = item.finished_at = None
+                item.result = item.warnings = item.error = item.stem_key = None
+                txn.move(item, ItemStatus.PENDING)
+                txn.log_item(ITEM_REQUEUED, item, now)
+            txn.finishes = []
+            if txn.status.finished:
+                txn.status = BatchStatus.QUEUED
+                txn.finished_at = None
+            await self._write_back(conn, {batch_id: txn}, extra={"error": None})
+            return len(txn.items)
+
+    async def recover(self, now: float) -> list[str]:
+        async with self._write.begin() as conn:
+            rows = await conn.execute(
+                select(batches.c.id).where(
+                    batches.c.status.in_([BatchStatus.QUEUED.value, BatchStatus.RUNNING.value])
+                )
+            )
+            ids = [row.id for row in rows]
+            if not ids:
+                return []
+            txns = await self._lock(conn, ids)
+            for batch_id, txn in txns.items():
+                txn.items = await self._item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
+                for item in txn.items.values():
+                    item.started_at = None
+                    txn.move(item, ItemStatus.PENDING)
+                    txn.log_item(ITEM_REQUEUED, item, now)
+                if txn.items:
+                    txn.finishes = []
+            await self._write_back(conn, txns)
+            return ids
+
+    # -- transaction helpers -------------------------------------------------------------
+
+    @staticmethod
+    async def _lock(conn: AsyncConnection, batch_ids: list[str]) -> dict[str, _BatchTxn]:
+        rows = await conn.execute(
+            select(batches).where(batches.c.id.in_(batch_ids)).with_for_update()
+        )
+        found = {row.id: _BatchTxn(row, {}) for row in rows}
+        missing = set(batch_ids) - set(found)
+        if missing and len(batch_ids) == 1:
+            raise NotFound(f"no batch {batch_ids[0]}")
+        return found
+
+    @staticmethod
+    async def _item_states(
+        conn: AsyncConnection,
+        batch_id: str,
+        indices: set[int] | None,
+        status: ItemStatus | None = None,
+    ) -> dict[int, _ItemState]:
+        query = select(*_ITEM_COLUMNS).where(items.c.batch_id == batch_id)
+        if indices is not None:
+            query = query.where(items.c.idx.in_(sorted(indices)))
+        if status is not None:
+            query = query.where(items.c.status == status.value)
+        rows = await conn.execute(query)
+        return {
+            row.idx: _ItemState(
+                index=row.idx,
+                status=row.status,
+                attempts=row.attempts,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+                result=row.result,
+                warnings=row.warnings,
+                error=row.error,
+                stem_key=row.stem_key,
+            )
+            for row in rows
+        }
+
+    @staticmethod
+    async def _write_back(
+        conn: AsyncConnection,
+        txns: dict[str, _BatchTxn],
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        item_params = [
+            item.params(batch_id)
+            for batch_id, txn in txns.items()
+            for item in txn.items.values()
+            if item.dirty
+        ]
+        if item_params:
+            await conn.execute(_UPDATE_ITEM, item_params)
+        log = [row for txn in txns.values() for row in txn.events]
+        if log:
+            await conn.execute(events.insert(), log)
+        for batch_id, txn in txns.items():
+            if txn.events or extra:
+                await conn.execute(
+                    update(batches)
+                    .where(batches.c.id == batch_id)
+                    .values(**txn.batch_values(), **(extra or {}))
+                )
+
+
+def _apply_one(txn: _BatchTxn, item: _ItemState, change: Change, now: float) -> bool:
+    """Apply one change if the item is in the state it expects; False when skipped."""
+    if txn.status.finished:
+        return False
+    if isinstance(change, ItemStarted):
+        if item.status != ItemStatus.PENDING.value:
+            return False
+        item.started_at = change.at
+        item.finished_at = None
+        txn.move(item, ItemStatus.IN_PROGRESS)
+        txn.log_item(ITEM_STARTED, item, now)
+        return True
+    if item.status != ItemStatus.IN_PROGRESS.value:
+        return False
+    _finish(item, change)
+    txn.move(item, change.status)
+    txn.finishes = append_finishes(txn.finishes, [change.at])
+    txn.log_item(
+        ITEM_COMPLETED if change.status is ItemStatus.COMPLETED else ITEM_FAILED,
+        item,
+        now,
+        result=change.result,
+        warnings=change.warnings,
+        error=change.error,
+    )
+    return True
+
+
+def _finish(item: _ItemState, change: ItemFinished) -> None:
+    item.finished_at = change.at
+    if change.attempts:
+        previous = json.loads(item.attempts)
+        item.attempts = (
+            _dump(change.attempts)
+            if not previous
+            else json.dumps([*previous, *(a.model_dump(mode="json") for a in change.attempts)])
+        )
+    item.result = None if change.result is None else change.result.model_dump_json()
+    item.warnings = _dump(change.warnings) if change.warnings else None
+    item.error = None if change.error is None else change.error.model_dump_json()
+    item.stem_key = change.stem_key
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
