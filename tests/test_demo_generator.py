@@ -1,0 +1,253 @@
+"""The demo generator: deterministic, valid items, and faults in the shares asked for."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+
+from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
+from bulkgen.generators.base import GenerationRequest, Generator
+from bulkgen.generators.demo import DemoGenerator
+from bulkgen.models import DemoOptions, Difficulty, GeneratedItem, ItemType, Severity
+from bulkgen.validators import has_errors, stem_key, validate_item
+
+TOPIC = "Cardiac physiology"
+N = 2000
+
+
+def demo(**options: object) -> DemoGenerator:
+    return DemoGenerator(DemoOptions.model_validate({"latency_ms": (0, 0), **options}))
+
+
+def request(
+    index: int,
+    attempt: int = 1,
+    *,
+    topic: str = TOPIC,
+    difficulty: Difficulty = Difficulty.MEDIUM,
+) -> GenerationRequest:
+    return GenerationRequest(
+        batch_id="b1",
+        index=index,
+        attempt=attempt,
+        topic=topic,
+        item_type=ItemType.MCQ,
+        difficulty=difficulty,
+    )
+
+
+async def outcome(
+    generator: DemoGenerator, req: GenerationRequest
+) -> GeneratedItem | GenerationError:
+    try:
+        return await generator.generate(req)
+    except GenerationError as error:
+        return error
+
+
+def summary(result: GeneratedItem | GenerationError) -> object:
+    if isinstance(result, GenerationError):
+        return (type(result), result.kind, result.message)
+    return result
+
+
+def test_satisfies_generator_protocol() -> None:
+    generator: Generator = demo()
+    assert generator.name == "demo"
+
+
+async def test_same_inputs_give_the_same_outcome() -> None:
+    options = {"seed": 7, "fail_rate": 0.3, "invalid_rate": 0.3, "markup_rate": 0.3}
+    first, second = demo(**options), demo(**options)
+    for index in range(300):
+        for attempt in (1, 2, 5):
+            a = await outcome(first, request(index, attempt))
+            b = await outcome(second, request(index, attempt))
+            assert summary(a) == summary(b)
+
+
+async def test_different_seeds_give_different_items() -> None:
+    one, other = demo(seed=1), demo(seed=2)
+    items = [(await one.generate(request(i)), await other.generate(request(i))) for i in range(50)]
+    assert sum(a != b for a, b in items) > 40
+
+
+async def test_content_does_not_depend_on_the_attempt() -> None:
+    generator = demo(seed=3)
+    assert await generator.generate(request(5, 1)) == await generator.generate(request(5, 4))
+
+
+def test_zero_latency_never_suspends() -> None:
+    # A coroutine that finishes on its first step awaited nothing: no sleep, no yield.
+    coroutine = demo().generate(request(0))
+    with pytest.raises(StopIteration) as stop:
+        coroutine.send(None)
+    assert isinstance(stop.value.value, GeneratedItem)
+
+
+async def test_latency_sleeps_within_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    generator = demo(latency_ms=(10, 30))
+    for index in range(200):
+        await generator.generate(request(index))
+    assert all(0.010 <= s <= 0.030 for s in slept)
+    assert len(slept) == 200
+    assert len(set(slept)) > 150
+
+
+async def test_latency_really_waits() -> None:
+    started = time.perf_counter()
+    await demo(latency_ms=(20, 20)).generate(request(0))
+    assert time.perf_counter() - started >= 0.019
+
+
+@pytest.mark.parametrize("difficulty", list(Difficulty))
+async def test_valid_items_break_no_error_rule(difficulty: Difficulty) -> None:
+    generator = demo(seed=11)
+    seen: set[str] = set()
+    warnings: Counter[str] = Counter()
+    for index in range(N):
+        item = await generator.generate(request(index, difficulty=difficulty))
+        results = validate_item(item, seen_stems=seen)
+        assert not has_errors(results), (item, results)
+        warnings.update(r.rule for r in results if r.severity is Severity.WARNING)
+        seen.add(stem_key(item.stem))
+        assert TOPIC in item.stem
+        assert item.rationale.count(". ") >= 2
+    assert sum(warnings.values()) < N * 0.02
+
+
+async def test_answer_position_and_option_count_vary() -> None:
+    generator = demo(seed=5)
+    items = [await generator.generate(request(i)) for i in range(N)]
+    answers = Counter(item.answer for item in items)
+    assert all(answers[key] > N * 0.15 for key in "ABCD")
+    assert answers["E"] > 0
+    sizes = Counter(len(item.options) for item in items)
+    assert sizes.keys() == {4, 5}
+    assert sizes[5] > N * 0.15
+
+
+@pytest.mark.parametrize("difficulty", list(Difficulty))
+async def test_stems_are_unique_over_a_full_batch(difficulty: Difficulty) -> None:
+    generator = demo(seed=2)
+    keys = {
+        stem_key((await generator.generate(request(i, difficulty=difficulty))).stem)
+        for i in range(10_000)
+    }
+    assert len(keys) == 10_000
+
+
+async def test_fail_rate_share_and_kinds() -> None:
+    generator = demo(seed=3, fail_rate=0.2)
+    failures = [
+        r
+        for i in range(N)
+        if isinstance(r := await outcome(generator, request(i)), GenerationError)
+    ]
+    assert 0.17 * N < len(failures) < 0.23 * N
+    kinds = Counter(f.kind for f in failures)
+    assert kinds.keys() == {"timeout", "rate_limited", "malformed_output"}
+    for failure in failures:
+        permanent = failure.kind == "malformed_output"
+        assert isinstance(
+            failure, PermanentGenerationError if permanent else TransientGenerationError
+        )
+        assert failure.transient is not permanent
+    messages = {f.kind: f.message for f in failures}
+    assert messages["timeout"] == "provider did not answer within 30 s"
+    assert messages["rate_limited"].startswith("429 ")
+    assert messages["malformed_output"].startswith("response is not valid JSON: ")
+
+
+async def test_transient_failures_clear_after_some_attempts() -> None:
+    generator = demo(seed=4, fail_rate=0.5)
+    first_success: Counter[int | None] = Counter()
+    for index in range(400):
+        first = await outcome(generator, request(index))
+        if not isinstance(first, TransientGenerationError):
+            continue
+        successes = [
+            attempt
+            for attempt in range(2, 8)
+            if isinstance(await outcome(generator, request(index, attempt)), GeneratedItem)
+        ]
+        # Once recovered, an item stays recovered.
+        assert successes == list(range(successes[0], 8))
+        first_success[successes[0]] += 1
+    assert set(first_success) == {2, 3, 4, 5}
+    # With 3 attempts, some items recover and some exhaust the budget.
+    recovered = first_success[2] + first_success[3]
+    assert 0.3 < recovered / sum(first_success.values()) < 0.7
+
+
+async def test_permanent_failures_fail_every_attempt() -> None:
+    generator = demo(seed=4, fail_rate=0.5)
+    permanent = [
+        i
+        for i in range(200)
+        if isinstance(await outcome(generator, request(i)), PermanentGenerationError)
+    ]
+    assert permanent
+    for index in permanent:
+        for attempt in range(2, 8):
+            assert isinstance(
+                await outcome(generator, request(index, attempt)), PermanentGenerationError
+            )
+
+
+async def test_invalid_items_all_fail_validation_with_every_flaw_kind() -> None:
+    generator = demo(seed=6, invalid_rate=1.0)
+    rules: Counter[str] = Counter()
+    for index in range(N):
+        results = validate_item(await generator.generate(request(index)))
+        assert has_errors(results)
+        rules.update(r.rule for r in results if r.severity is Severity.ERROR)
+    assert rules.keys() >= {
+        "options.all_none_of_the_above",
+        "options.unique",
+        "schema.answer",
+        "stem.negative_emphasis",
+        "rationale.length",
+        "stem.length",
+        "schema.options",
+    }
+
+
+async def test_invalid_rate_share_is_independent_of_fail_rate() -> None:
+    async def invalid_indices(fail_rate: float) -> set[int]:
+        generator = demo(seed=8, invalid_rate=0.25, fail_rate=fail_rate)
+        invalid = set()
+        for index in range(N):
+            result = await outcome(generator, request(index))
+            if isinstance(result, GeneratedItem) and has_errors(validate_item(result)):
+                invalid.add(index)
+        return invalid
+
+    alone, with_failures = await invalid_indices(0.0), await invalid_indices(0.5)
+    assert 0.22 * N < len(alone) < 0.28 * N
+    # Failing items are dropped, but the others keep exactly the same flaws.
+    assert with_failures < alone
+    assert 0.3 < len(with_failures) / len(alone) < 0.7
+
+
+async def test_markup_items_carry_markup_and_are_otherwise_valid() -> None:
+    generator = demo(seed=9, markup_rate=0.1)
+    marked = 0
+    for index in range(N):
+        item = await generator.generate(request(index))
+        if "<img src=x onerror=" not in item.stem:
+            assert not any("<script>" in option.text for option in item.options)
+            continue
+        marked += 1
+        assert sum('<script>alert("x")</script>' in option.text for option in item.options) == 1
+        assert not has_errors(validate_item(item))
+    assert 0.08 * N < marked < 0.12 * N
