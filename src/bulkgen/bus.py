@@ -1,0 +1,68 @@
+"""Wake-ups for a batch's log: "batch B has new events", nothing more.
+
+Subscribers read the log from their own cursor, so the bus carries no payload and can
+never fall behind or grow: a wake-up that arrives while a subscriber is busy merges with
+the ones before it. ``LocalBus`` serves one process; a cross-process bus (PostgreSQL
+LISTEN/NOTIFY, Redis) implements the same two methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
+
+
+class Subscription(Protocol):
+    async def wait(self, within: float) -> bool:
+        """Wait for a wake-up; False when ``within`` seconds passed without one."""
+
+
+class Bus(Protocol):
+    async def publish(self, batch_id: str) -> None:
+        """Wake every subscriber of the batch. Called only after the store committed."""
+
+    def subscribe(self, batch_id: str) -> AbstractContextManager[Subscription]:
+        """Receive the batch's wake-ups while the context is open."""
+
+
+class _LocalSubscription:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    async def wait(self, within: float) -> bool:
+        try:
+            async with asyncio.timeout(within):
+                await self._event.wait()
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+
+class LocalBus:
+    """The in-process bus."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[_LocalSubscription]] = {}
+
+    async def publish(self, batch_id: str) -> None:
+        for subscription in self._subscribers.get(batch_id, ()):
+            subscription.wake()
+
+    @contextmanager
+    def subscribe(self, batch_id: str) -> Iterator[Subscription]:
+        subscription = _LocalSubscription()
+        self._subscribers.setdefault(batch_id, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            remaining = self._subscribers.get(batch_id)
+            if remaining is not None:
+                remaining.discard(subscription)
+                if not remaining:
+                    del self._subscribers[batch_id]

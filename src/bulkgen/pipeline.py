@@ -1,0 +1,317 @@
+"""The pipeline runner: generates the items of running batches.
+
+Each running batch has one :class:`BatchRun` that walks the batch's pending items and keeps
+up to ``concurrency`` of them generating; a process-wide semaphore caps generation across
+all batches. Workers report through the :class:`~bulkgen.writer.GroupWriter`; the store
+decides what counts, so a change that arrives after a cancel is simply not applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
+from bulkgen.errors import GenerationError, NotFound, PermanentGenerationError
+from bulkgen.generators import GenerationRequest, Generator, build_generator
+from bulkgen.models import (
+    Attempt,
+    BatchConfig,
+    GeneratedItem,
+    ItemError,
+    ItemStatus,
+    RuleResult,
+    Severity,
+)
+from bulkgen.settings import Settings
+from bulkgen.store.base import ItemFinished, ItemStarted, Store
+from bulkgen.validators import stem_key, validate_item
+from bulkgen.writer import GroupWriter
+
+log = logging.getLogger(__name__)
+
+GeneratorFactory = Callable[[BatchConfig], Generator]
+_PAGE = 256
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class BatchRun:
+    """Generates one batch's pending items until none is left or it is stopped."""
+
+    def __init__(
+        self,
+        batch_id: str,
+        config: BatchConfig,
+        *,
+        store: Store,
+        writer: GroupWriter,
+        generator: Generator,
+        global_slots: asyncio.Semaphore,
+        settings: Settings,
+    ) -> None:
+        self.batch_id = batch_id
+        self.config = config
+        self._store = store
+        self._writer = writer
+        self._generator = generator
+        self._global_slots = global_slots
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._settings = settings
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._seen_stems: set[str] = set()
+        self._poked = asyncio.Event()
+        self._stopping = False
+
+    def poke(self) -> None:
+        """Look for pending items again (after a retry put some back)."""
+        self._poked.set()
+
+    async def run(self) -> None:
+        self._seen_stems = await self._store.passed_stem_keys(self.batch_id)
+        cursor = -1
+        while not self._stopping:
+            indices = await self._store.pending_indices(self.batch_id, after=cursor, limit=_PAGE)
+            indices = [i for i in indices if i not in self._in_flight]
+            if indices:
+                await self._launch(indices)
+                cursor = indices[-1]
+                continue
+            if self._in_flight:
+                await self._wait_for_room_or_poke()
+            elif cursor == -1 and not self._poked.is_set():
+                return
+            # Rescan from the start only once what the workers reported is committed, so
+            # an item whose finish is still queued is not taken for pending.
+            self._poked.clear()
+            await self._writer.flush()
+            cursor = -1
+
+    async def stop(self) -> None:
+        """Stop scheduling and interrupt the items being generated."""
+        self._stopping = True
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _launch(self, indices: list[int]) -> None:
+        prior = await self._store.prior_attempts(self.batch_id, indices)
+        for index in indices:
+            await self._slots.acquire()
+            if self._stopping:
+                self._slots.release()
+                return
+            task = asyncio.create_task(self._work(index, prior.get(index, 0)))
+            self._in_flight[index] = task
+            task.add_done_callback(partial(self._done, index))
+
+    def _done(self, index: int, _task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(index, None)
+        self._slots.release()
+        self._poked.set()
+
+    async def _wait_for_room_or_poke(self) -> None:
+        await self._poked.wait()
+
+    async def _work(self, index: int, prior_attempts: int) -> None:
+        async with self._global_slots:
+            started = time.time()
+            await self._writer.submit(ItemStarted(self.batch_id, index, started))
+            finished = await self._generate(index, prior_attempts)
+            await self._writer.submit(finished)
+
+    async def _generate(self, index: int, prior_attempts: int) -> ItemFinished:
+        attempts: list[Attempt] = []
+        last = prior_attempts + self._settings.max_attempts
+        for number in range(prior_attempts + 1, last + 1):
+            began = time.time()
+            outcome = await self._attempt(index, number)
+            ended = time.time()
+            if isinstance(outcome, GeneratedItem):
+                attempts.append(
+                    Attempt(number=number, started_at=_at(began), finished_at=_at(ended))
+                )
+                return self._validated(index, attempts, outcome)
+            attempts.append(
+                Attempt(
+                    number=number,
+                    started_at=_at(began),
+                    finished_at=_at(ended),
+                    error_kind=outcome.kind,
+                    error_message=outcome.message,
+                )
+            )
+            if not outcome.transient or number == last:
+                return self._failed(index, attempts, outcome)
+            await asyncio.sleep(self._settings.retry_backoff_seconds * 2 ** (len(attempts) - 1))
+        raise AssertionError("unreachable: the last attempt always returns")
+
+    async def _attempt(self, index: int, number: int) -> GeneratedItem | GenerationError:
+        request = GenerationRequest(
+            batch_id=self.batch_id,
+            index=index,
+            attempt=number,
+            topic=self.config.topic,
+            item_type=self.config.item_type,
+            difficulty=self.config.difficulty,
+            model=self.config.model,
+        )
+        try:
+            return await self._generator.generate(request)
+        except GenerationError as error:
+            return error
+        except Exception as error:
+            # A bug in a generator fails the item, never the batch or the worker.
+            log.exception("generator %s crashed on item %d", self._generator.name, index)
+            return PermanentGenerationError(
+                "generator_error", f"{type(error).__name__}: {error}"[:500]
+            )
+
+    def _failed(self, index: int, attempts: list[Attempt], error: GenerationError) -> ItemFinished:
+        detail = error.message
+        if error.transient and len(attempts) > 1:
+            detail = f"{error.message} (gave up after {len(attempts)} attempts)"
+        return ItemFinished(
+            batch_id=self.batch_id,
+            index=index,
+            status=ItemStatus.FAILED,
+            at=time.time(),
+            attempts=tuple(attempts),
+            error=ItemError(kind=error.kind, message=detail, transient=error.transient),
+        )
+
+    def _validated(self, index: int, attempts: list[Attempt], item: GeneratedItem) -> ItemFinished:
+        results = validate_item(item, seen_stems=self._seen_stems, topic=self.config.topic)
+        errors = [r for r in results if r.severity is Severity.ERROR]
+        warnings = tuple(r for r in results if r.severity is Severity.WARNING)
+        if errors:
+            return ItemFinished(
+                batch_id=self.batch_id,
+                index=index,
+                status=ItemStatus.FAILED,
+                at=time.time(),
+                attempts=tuple(attempts),
+                result=item,
+                warnings=warnings,
+                error=_validation_error(errors),
+            )
+        key = stem_key(item.stem)
+        self._seen_stems.add(key)
+        return ItemFinished(
+            batch_id=self.batch_id,
+            index=index,
+            status=ItemStatus.COMPLETED,
+            at=time.time(),
+            attempts=tuple(attempts),
+            result=item,
+            warnings=warnings,
+            stem_key=key,
+        )
+
+
+def _validation_error(errors: list[RuleResult]) -> ItemError:
+    names = ", ".join(r.rule for r in errors)
+    return ItemError(
+        kind="validation",
+        message=f"failed {len(errors)} item-writing rule{'s' if len(errors) > 1 else ''}: {names}",
+        rules=errors,
+    )
+
+
+class Runner:
+    """Starts, stops and resumes batch runs in this process."""
+
+    def __init__(
+        self,
+        store: Store,
+        writer: GroupWriter,
+        settings: Settings,
+        *,
+        generator_factory: GeneratorFactory = build_generator,
+    ) -> None:
+        self._store = store
+        self._writer = writer
+        self._settings = settings
+        self._generator_factory = generator_factory
+        self._global_slots = asyncio.Semaphore(settings.global_concurrency)
+        self._runs: dict[str, BatchRun] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def resume(self) -> list[str]:
+        """After a restart: put interrupted items back and continue unfinished batches."""
+        batch_ids = await self._store.recover(time.time())
+        for batch_id in batch_ids:
+            await self.start(batch_id)
+        return batch_ids
+
+    async def start(self, batch_id: str) -> None:
+        """Run the batch, or make its current run look for pending items again."""
+        run = self._runs.get(batch_id)
+        if run is not None:
+            run.poke()
+            return
+        record = await self._store.mark_running(batch_id, time.time())
+        if record.status.finished:
+            return
+        run = BatchRun(
+            batch_id,
+            record.config,
+            store=self._store,
+            writer=self._writer,
+            generator=self._generator_factory(record.config),
+            global_slots=self._global_slots,
+            settings=self._settings,
+        )
+        self._runs[batch_id] = run
+        task = asyncio.create_task(self._drive(run), name=f"bulkgen-batch-{batch_id}")
+        self._tasks[batch_id] = task
+
+    async def _drive(self, run: BatchRun) -> None:
+        try:
+            await run.run()
+        except asyncio.CancelledError:
+            raise
+        except NotFound:
+            log.warning("batch %s disappeared while running", run.batch_id)
+        except Exception as error:
+            log.exception("batch %s could not run", run.batch_id)
+            await self._writer.flush()
+            await self._store.fail_batch(
+                run.batch_id, f"{type(error).__name__}: {error}", time.time()
+            )
+        finally:
+            self._runs.pop(run.batch_id, None)
+            self._tasks.pop(run.batch_id, None)
+
+    async def cancel(self, batch_id: str) -> None:
+        """Stop the batch's run here, then let the store end it as cancelled."""
+        run = self._runs.get(batch_id)
+        task = self._tasks.get(batch_id)
+        if run is not None:
+            await run.stop()
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self._writer.flush()
+        await self._store.cancel(batch_id, time.time())
+
+    async def close(self) -> None:
+        """Stop every run; interrupted items are put back to pending at the next start."""
+        for batch_id in list(self._runs):
+            run = self._runs.get(batch_id)
+            if run is not None:
+                await run.stop()
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def running(self) -> list[str]:
+        return list(self._runs)

@@ -1,0 +1,170 @@
+"""The runner and the group-commit writer, with scripted generators on a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bulkgen.errors import TransientGenerationError
+from bulkgen.generators import GenerationRequest
+from bulkgen.models import BatchConfig, BatchStatus, GeneratedItem, ItemStatus, Option
+from bulkgen.services import Services
+from bulkgen.settings import Settings
+
+
+def good_item(index: int) -> GeneratedItem:
+    return GeneratedItem(
+        stem=f"Question number {index}: which wavelength does a red laser emit most strongly?",
+        options=[
+            Option(key=k, text=t)
+            for k, t in zip("ABCD", ("650 nm", "450 nm", "532 nm", "405 nm"), strict=False)
+        ],
+        answer="A",
+        rationale="Red diode lasers typically emit near 650 nm. The other values are blue, green "
+        "and violet wavelengths, which belong to other laser types.",
+    )
+
+
+class Scripted:
+    """A generator whose behaviour per item is set by the test."""
+
+    name = "scripted"
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.active = 0
+        self.peak = 0
+        self.calls: list[tuple[int, int]] = []
+
+    async def generate(self, request: GenerationRequest) -> GeneratedItem:
+        self.calls.append((request.index, request.attempt))
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            await asyncio.sleep(self.delay)
+            if request.index == 1 and request.attempt < 3:
+                raise TransientGenerationError("timeout", "no answer in 30 s")
+            if request.index == 2:
+                raise ValueError("generator bug")
+            return good_item(request.index)
+        finally:
+            self.active -= 1
+
+
+@pytest.fixture
+def scripted() -> Scripted:
+    return Scripted(delay=0.01)
+
+
+@pytest.fixture
+async def services(tmp_path: Path, scripted: Scripted) -> AsyncIterator[Services]:
+    settings = Settings(
+        database=tmp_path / "p.db", retry_backoff_seconds=0.001, global_concurrency=3
+    )
+    started = await Services.start(settings, generator_factory=lambda _config: scripted)
+    yield started
+    await started.stop()
+
+
+async def finished(services: Services, batch_id: str) -> BatchStatus:
+    for _ in range(500):
+        record = await services.store.get_batch(batch_id, None)
+        if record.status.finished:
+            return record.status
+        await asyncio.sleep(0.01)
+    raise AssertionError("batch did not finish")
+
+
+async def test_retries_transient_errors_and_fails_generator_bugs(
+    services: Services, scripted: Scripted
+) -> None:
+    batch = await services.create_batch("ada", BatchConfig(topic="Optics", count=4, concurrency=4))
+    assert await finished(services, batch.id) is BatchStatus.COMPLETED
+    items, _ = await services.store.list_items(batch.id, "ada", status=None, limit=10, offset=0)
+    assert [i.status for i in items] == [
+        ItemStatus.COMPLETED,
+        ItemStatus.COMPLETED,
+        ItemStatus.FAILED,
+        ItemStatus.COMPLETED,
+    ]
+    retried = items[1]
+    assert [a.error_kind for a in retried.attempts] == ["timeout", "timeout", None]
+    assert items[2].error is not None and items[2].error.kind == "generator_error"
+    assert "ValueError" in items[2].error.message
+
+
+async def test_global_cap_bounds_work_across_batches(
+    services: Services, scripted: Scripted
+) -> None:
+    configs = [BatchConfig(topic="Optics", count=10, concurrency=8) for _ in range(2)]
+    batches = [await services.create_batch("ada", c) for c in configs]
+    for batch in batches:
+        await finished(services, batch.id)
+    assert scripted.peak <= 3  # global_concurrency=3 although each batch allows 8
+
+
+async def test_per_batch_concurrency(tmp_path: Path) -> None:
+    scripted = Scripted(delay=0.01)
+    settings = Settings(database=tmp_path / "c.db", retry_backoff_seconds=0.001)
+    services = await Services.start(settings, generator_factory=lambda _c: scripted)
+    try:
+        batch = await services.create_batch(
+            "ada", BatchConfig(topic="Optics", count=12, concurrency=2)
+        )
+        await finished(services, batch.id)
+        assert scripted.peak == 2
+    finally:
+        await services.stop()
+
+
+async def test_duplicate_stems_in_a_batch_fail_validation(tmp_path: Path) -> None:
+    class Same:
+        name = "same"
+
+        async def generate(self, request: GenerationRequest) -> GeneratedItem:
+            return good_item(0)
+
+    settings = Settings(database=tmp_path / "d.db")
+    services = await Services.start(settings, generator_factory=lambda _c: Same())
+    try:
+        batch = await services.create_batch(
+            "ada", BatchConfig(topic="Optics", count=3, concurrency=1)
+        )
+        await finished(services, batch.id)
+        items, _ = await services.store.list_items(batch.id, "ada", status=None, limit=10, offset=0)
+        assert [i.status for i in items] == [
+            ItemStatus.COMPLETED,
+            ItemStatus.FAILED,
+            ItemStatus.FAILED,
+        ]
+        assert items[1].error is not None
+        assert [r.rule for r in items[1].error.rules] == ["stem.duplicate"]
+    finally:
+        await services.stop()
+
+
+async def test_writer_commits_many_changes_per_transaction(tmp_path: Path) -> None:
+    class Instant:
+        name = "instant"
+
+        async def generate(self, request: GenerationRequest) -> GeneratedItem:
+            return good_item(request.index)
+
+    settings = Settings(database=tmp_path / "w.db")
+    services = await Services.start(settings, generator_factory=lambda _c: Instant())
+    try:
+        batch = await services.create_batch(
+            "ada", BatchConfig(topic="Optics", count=2000, concurrency=64)
+        )
+        started = time.monotonic()
+        await finished(services, batch.id)
+        assert time.monotonic() - started < 60
+        assert services.writer.changes == 4000
+        # group commit: far fewer transactions than changes
+        assert services.writer.transactions * 10 < services.writer.changes
+    finally:
+        await services.stop()
