@@ -1,0 +1,7 @@
+"""The HTTP layer: JSON API, SSE stream and (later) pages."""
+
+from __future__ import annotations
+
+from bulkgen.api.app import create_app
+
+__all__ = ["create_app"]

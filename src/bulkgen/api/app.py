@@ -1,0 +1,65 @@
+"""The ASGI application: routers, error mapping and the services' lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from bulkgen import __version__
+from bulkgen.api import batches, stream
+from bulkgen.api.deps import ServicesDep
+from bulkgen.errors import Conflict, InvalidCursor, NotFound
+from bulkgen.generators import build_generator
+from bulkgen.pipeline import GeneratorFactory
+from bulkgen.services import Services
+from bulkgen.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(
+    settings: Settings | None = None, *, generator_factory: GeneratorFactory = build_generator
+) -> FastAPI:
+    """The bulkgen application; services start with the app's lifespan."""
+    resolved = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await Services.start(resolved, generator_factory=generator_factory)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="bulkgen",
+        version=__version__,
+        description="Generate assessment items in bulk and watch the batch live.",
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.settings = resolved
+    app.include_router(batches.router)
+    app.include_router(stream.router)
+    app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    app.add_exception_handler(NotFound, _status(404))
+    app.add_exception_handler(InvalidCursor, _status(400))
+    app.add_exception_handler(Conflict, _status(409))
+    return app
+
+
+def _status(code: int):  # type: ignore[no-untyped-def]
+    async def handler(_request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=code)
+
+    return handler
+
+
+async def health(services: ServicesDep) -> dict[str, object]:
+    """Liveness and database reachability."""
+    await services.store.ping()
+    return {"status": "ok", "version": __version__, "running_batches": len(services.runner.running)}

@@ -1,0 +1,228 @@
+"""Live feeds: one reader of a batch's log per process, shared by all its viewers.
+
+A :class:`BatchFeed` wakes on the bus, reads the new events from the store once, frames
+them once, and keeps the latest ``cache_size`` frames in a ring. Viewers (the stream loop
+in ``bulkgen.api.stream``) copy frames from the ring from their own cursor, so a thousand
+viewers cost one query per wake-up, a slow viewer only falls back to reading the store
+itself, and memory stays bounded whatever the viewers do.
+
+The feed also builds the coalesced ``batch.progress`` frame: at most one per
+``progress_interval`` while events arrive, and one every few seconds while nothing does,
+so time remaining keeps moving during a stall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from itertools import islice
+
+from bulkgen.bus import Bus
+from bulkgen.events import BATCH_PROGRESS
+from bulkgen.models import BatchStatus
+from bulkgen.sse import encode_event, encode_logged
+from bulkgen.store.base import BatchRecord, Store
+
+log = logging.getLogger(__name__)
+
+_READ_PAGE = 2000
+_IDLE_PROGRESS_SECONDS = 2.0
+_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressFrame:
+    """The latest ``batch.progress`` frame and the durable event id it reflects."""
+
+    event_id: int
+    frame: bytes
+    version: int
+
+
+class BatchFeed:
+    """The shared, bounded view of one batch's log in this process."""
+
+    def __init__(
+        self,
+        batch_id: str,
+        store: Store,
+        bus: Bus,
+        *,
+        cache_size: int,
+        progress_interval: float,
+    ) -> None:
+        self.batch_id = batch_id
+        self._store = store
+        self._bus = bus
+        self._frames: deque[tuple[int, bytes]] = deque(maxlen=cache_size)
+        self._progress_interval = progress_interval
+        self._min_gap = min(progress_interval / 5, 0.05)
+        self.high = 0
+        self._joined: dict[int, bytes] = {}
+        self.status = BatchStatus.QUEUED
+        self.progress = ProgressFrame(0, b"", 0)
+        self._progress_at = 0.0
+        self._tick = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.closed = False
+        self.viewers = 0
+
+    @property
+    def low(self) -> int:
+        """Viewers with a cursor at or above this read from memory; others from the store."""
+        return self._frames[0][0] - 1 if self._frames else self.high
+
+    @property
+    def finished(self) -> bool:
+        return self.status.finished
+
+    @property
+    def tick(self) -> asyncio.Event:
+        """Set when the feed changes; take it before looking at the feed, then wait on it."""
+        return self._tick
+
+    def frames_after(self, cursor: int) -> tuple[bytes, int]:
+        """Frames of events after ``cursor`` (which must be >= ``low``) and the new cursor."""
+        if cursor >= self.high:
+            return b"", cursor
+        chunk = self._joined.get(cursor)
+        if chunk is None:
+            # Viewers that kept up share a cursor, so they share these bytes too.
+            newest_first = [
+                frame for _seq, frame in islice(reversed(self._frames), self.high - cursor)
+            ]
+            chunk = b"".join(reversed(newest_first))
+            self._joined[cursor] = chunk
+        return chunk, self.high
+
+    async def start(self) -> None:
+        record = await self._store.get_batch(self.batch_id, None)
+        self.high = record.last_seq
+        self._publish_progress(record, time.time())
+        self._task = asyncio.create_task(self._follow(), name=f"bulkgen-feed-{self.batch_id}")
+
+    def close(self) -> None:
+        self.closed = True
+        if self._task is not None:
+            self._task.cancel()
+        self._notify()
+
+    async def _follow(self) -> None:
+        with self._bus.subscribe(self.batch_id) as subscription:
+            while True:
+                woken = await subscription.wait(_POLL_SECONDS)
+                try:
+                    await self.refresh(force_progress=not woken)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("feed of batch %s could not read the log", self.batch_id)
+                # Coalesce: wake-ups during this pause merge into the next refresh.
+                await asyncio.sleep(self._min_gap)
+
+    async def refresh(self, *, force_progress: bool = False) -> None:
+        """Read what the log gained since the last refresh and tell the viewers."""
+        record = await self._store.get_batch(self.batch_id, None)
+        grew = record.last_seq > self.high
+        while self.high < record.last_seq:
+            page = await self._store.read_events(
+                self.batch_id, after=self.high, upto=record.last_seq, limit=_READ_PAGE
+            )
+            if not page:
+                break
+            for event in page:
+                self._frames.append((event.seq, encode_logged(event.seq, event.type, event.data)))
+            self.high = page[-1].seq
+            self._joined.clear()
+        now = time.time()
+        changed_status = record.status is not self.status
+        due = now - self._progress_at >= (
+            self._progress_interval if grew else _IDLE_PROGRESS_SECONDS
+        )
+        if changed_status or (due and (grew or force_progress)):
+            self._publish_progress(record, now)
+        if grew or changed_status:
+            self._notify()
+
+    def _publish_progress(self, record: BatchRecord, now: float) -> None:
+        self.status = record.status
+        data = record.to_api(now).progress.model_dump_json()
+        frame = encode_event(BATCH_PROGRESS, data, record.last_seq)
+        self.progress = ProgressFrame(record.last_seq, frame, self.progress.version + 1)
+        self._progress_at = now
+        self._notify()
+
+    def _notify(self) -> None:
+        tick, self._tick = self._tick, asyncio.Event()
+        tick.set()
+
+
+class FeedHub:
+    """Creates a batch's feed for its first viewer and drops it after the last leaves."""
+
+    def __init__(
+        self, store: Store, bus: Bus, *, cache_size: int, progress_interval: float
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._cache_size = cache_size
+        self._progress_interval = progress_interval
+        self._feeds: dict[str, BatchFeed] = {}
+        self._starting: dict[str, asyncio.Future[BatchFeed]] = {}
+        self.closed = False
+
+    @contextlib.asynccontextmanager
+    async def watch(self, batch_id: str) -> AsyncIterator[BatchFeed]:
+        feed = await self._acquire(batch_id)
+        feed.viewers += 1
+        try:
+            yield feed
+        finally:
+            feed.viewers -= 1
+            if feed.viewers == 0 and self._feeds.get(batch_id) is feed:
+                del self._feeds[batch_id]
+                feed.close()
+
+    async def _acquire(self, batch_id: str) -> BatchFeed:
+        feed = self._feeds.get(batch_id)
+        if feed is not None:
+            return feed
+        pending = self._starting.get(batch_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[BatchFeed] = asyncio.get_running_loop().create_future()
+        self._starting[batch_id] = future
+        try:
+            feed = BatchFeed(
+                batch_id,
+                self._store,
+                self._bus,
+                cache_size=self._cache_size,
+                progress_interval=self._progress_interval,
+            )
+            await feed.start()
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here so a lone failure is not reported twice
+            raise
+        finally:
+            del self._starting[batch_id]
+        self._feeds[batch_id] = feed
+        future.set_result(feed)
+        return feed
+
+    def close(self) -> None:
+        """End every live stream (server shutdown); browsers reconnect elsewhere or later."""
+        self.closed = True
+        for feed in list(self._feeds.values()):
+            feed.close()
+        self._feeds.clear()
+
+    @property
+    def feeds(self) -> int:
+        return len(self._feeds)

@@ -1,0 +1,201 @@
+"""The SSE stream on a real server: framing, order, resume, end of stream, errors."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from conftest import (
+    LiveServer,
+    Received,
+    all_items,
+    batch_body,
+    read_stream,
+    replay,
+    wait_finished,
+)
+
+BATCHES = "/api/generation/batch"
+
+
+def create(client: httpx.Client, **overrides: object) -> dict:  # type: ignore[type-arg]
+    response = client.post(BATCHES, json=batch_body(**overrides))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_stream_headers_retry_line_and_heartbeat(make_server) -> None:  # type: ignore[no-untyped-def]
+    live: LiveServer = make_server(heartbeat_seconds=0.2, sse_retry_ms=1500)
+    with httpx.Client(base_url=live.url, timeout=20) as http:
+        batch = create(http, count=3, concurrency=1, generator_options={"latency_ms": [700, 700]})
+        received = read_stream(live.url, batch["id"])
+    assert received.status == 200
+    assert received.headers["content-type"].startswith("text/event-stream")
+    assert received.headers["cache-control"] == "no-cache"
+    assert received.headers["x-accel-buffering"] == "no"
+    assert "content-encoding" not in received.headers
+    assert received.lines[0] == "retry: 1500"
+    heartbeats = [line for line in received.lines if line.startswith(":")]
+    # ~2 s of 700 ms silences with a 200 ms heartbeat interval
+    assert len(heartbeats) >= 3
+    assert received.ended
+
+
+def test_whole_batch_event_order_and_types(client: httpx.Client, live: LiveServer) -> None:
+    batch = create(client, count=25, generator_options={"invalid_rate": 0.2, "fail_rate": 0.1})
+    received = read_stream(live.url, batch["id"], after=0)
+    assert received.ended
+    durable = received.durable
+    assert [f.id for f in durable] == list(range(1, len(durable) + 1))
+    assert {f.event for f in received.frames} <= {
+        "item.started",
+        "item.completed",
+        "item.failed",
+        "batch.progress",
+        "batch.complete",
+    }
+    seen: dict[int, list[str]] = {}
+    for frame in durable[:-1]:
+        seen.setdefault(frame.data["index"], []).append(frame.event)
+    assert sorted(seen) == list(range(25))
+    for events in seen.values():
+        assert events[0] == "item.started"
+        assert events[1] in ("item.completed", "item.failed")
+        assert len(events) == 2
+    # the final progress comes right before batch.complete, then the stream ends
+    assert received.frames[-1].event == "batch.complete"
+    assert received.frames[-2].event == "batch.progress"
+    assert received.frames[-2].id == received.frames[-1].id - 1
+    assert received.frames[-2].data == received.frames[-1].data
+    final = wait_finished(client, batch["id"])
+    assert received.frames[-1].data["completed"] == final["progress"]["completed"]
+    assert received.frames[-1].id == final["last_event_id"]
+    failed = [f for f in durable if f.event == "item.failed"]
+    assert all(f.data["error"]["kind"] for f in failed)
+    assert any(f.data["error"]["kind"] == "validation" and f.data["error"]["rules"] for f in failed)
+
+
+def test_progress_events_are_coalesced_and_carry_the_latest_durable_id(
+    client: httpx.Client, live: LiveServer
+) -> None:
+    batch = create(client, count=300, concurrency=16, generator_options={"latency_ms": [0, 5]})
+    started = time.monotonic()
+    received = read_stream(live.url, batch["id"])
+    seconds = time.monotonic() - started
+    progress = [f for f in received.frames if f.event == "batch.progress"]
+    assert progress[0] is received.frames[0]  # no cursor: a snapshot comes first
+    # at most ~4 per second by default, plus the first and the final one
+    assert len(progress) <= seconds * 4 + 3
+    position = {id(f): n for n, f in enumerate(received.frames)}
+    for frame in progress[1:]:
+        before = [f for f in received.frames[: position[id(frame)]] if f.event != "batch.progress"]
+        assert frame.id == before[-1].id
+
+
+def check_resume(client: httpx.Client, live: LiveServer, *, drop_at: int, use_header: bool) -> None:
+    batch = create(
+        client,
+        count=30,
+        concurrency=3,
+        generator_options={"latency_ms": [10, 40], "invalid_rate": 0.2, "fail_rate": 0.1},
+    )
+    first = read_stream(live.url, batch["id"], after=0, stop_after=drop_at)
+    assert len(first.durable) == drop_at
+    cursor = first.last_id
+    if use_header:
+        second = read_stream(live.url, batch["id"], last_event_id=cursor)
+    else:
+        second = read_stream(live.url, batch["id"], after=cursor)
+    assert second.ended
+    ids = [f.id for f in first.durable + second.durable]
+    final = wait_finished(client, batch["id"])
+    assert ids == list(range(1, final["last_event_id"] + 1)), "no gap, no duplicate"
+    assert Counter(ids).most_common(1)[0][1] == 1
+    states = replay(first.frames + second.frames)
+    server = {i["index"]: i["status"] for i in all_items(client, batch["id"])}
+    assert states == server
+    counts = Counter(states.values())
+    progress = second.frames[-1].data
+    assert (counts["completed"], counts["failed"]) == (progress["completed"], progress["failed"])
+
+
+@pytest.mark.parametrize("drop_at", [1, 7, 23, 41])
+def test_resume_with_last_event_id_after_a_drop(client, live, drop_at) -> None:  # type: ignore[no-untyped-def]
+    check_resume(client, live, drop_at=drop_at, use_header=True)
+
+
+@pytest.mark.parametrize("drop_at", [2, 30])
+def test_resume_with_after_query_after_a_drop(client, live, drop_at) -> None:  # type: ignore[no-untyped-def]
+    check_resume(client, live, drop_at=drop_at, use_header=False)
+
+
+def test_header_cursor_wins_over_query_cursor(client: httpx.Client, live: LiveServer) -> None:
+    batch = create(client, count=5)
+    wait_finished(client, batch["id"])
+    both = read_stream(live.url, batch["id"], after=0, last_event_id=4)
+    assert both.durable[0].id == 5
+
+
+def test_cursor_at_or_past_the_end_of_a_finished_batch_is_204(
+    client: httpx.Client, live: LiveServer
+) -> None:
+    batch = create(client, count=4)
+    final = wait_finished(client, batch["id"])
+    end = final["last_event_id"]
+    assert read_stream(live.url, batch["id"], last_event_id=end).status == 204
+    assert read_stream(live.url, batch["id"], after=end).status == 204
+    assert read_stream(live.url, batch["id"], after=end + 10).status == 204
+    tail = read_stream(live.url, batch["id"], after=end - 1)
+    assert [f.event for f in tail.frames] == ["batch.progress", "batch.complete"]
+
+
+def test_finished_batch_without_cursor_sends_final_snapshot_and_complete(
+    client: httpx.Client, live: LiveServer
+) -> None:
+    batch = create(client, count=4)
+    final = wait_finished(client, batch["id"])
+    received = read_stream(live.url, batch["id"])
+    assert received.ended
+    assert [f.event for f in received.frames] == ["batch.progress", "batch.complete"]
+    assert received.frames[-1].data["completed"] == final["progress"]["completed"]
+    assert received.frames[-1].id == final["last_event_id"]
+
+
+@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "1e3", "9" * 30])
+def test_malformed_cursor_is_400(client: httpx.Client, live: LiveServer, cursor: str) -> None:
+    batch = create(client, count=2)
+    for received in (
+        read_stream(live.url, batch["id"], last_event_id=cursor),
+        read_stream(live.url, batch["id"], after=cursor),  # type: ignore[arg-type]
+    ):
+        assert received.status == 400
+
+
+def test_cursor_past_the_end_of_a_running_batch_is_400(
+    client: httpx.Client, live: LiveServer
+) -> None:
+    batch = create(client, count=50, concurrency=1, generator_options={"latency_ms": [200, 200]})
+    response = client.get(f"{BATCHES}/{batch['id']}/progress", params={"after": 10_000})
+    assert response.status_code == 400
+    assert "past the end" in response.json()["detail"]
+    client.post(f"{BATCHES}/{batch['id']}/cancel")
+
+
+def test_unknown_batch_stream_is_404(live: LiveServer) -> None:
+    assert read_stream(live.url, "0" * 32).status == 404
+
+
+def test_many_viewers_get_identical_streams(client: httpx.Client, live: LiveServer) -> None:
+    import concurrent.futures
+
+    batch = create(client, count=40, generator_options={"latency_ms": [5, 20]})
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results: list[Received] = list(
+            pool.map(lambda _n: read_stream(live.url, batch["id"], after=0), range(8))
+        )
+    reference = [(f.id, f.event) for f in results[0].durable]
+    assert all([(f.id, f.event) for f in r.durable] == reference for r in results)
+    assert all(r.ended for r in results)
