@@ -1,0 +1,157 @@
+"""The ``bulkgen`` command: a thin layer over the Python API and the HTTP client.
+
+``serve`` and ``demo`` run the server; ``batch …`` talks to a running server over HTTP.
+Every ``serve`` flag mirrors a setting, and ``BULKGEN_<SETTING>`` environment variables
+set the same values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from bulkgen.cli_batch import batch_app
+from bulkgen.models import BatchConfig, DemoOptions
+from bulkgen.server import Server, serve
+from bulkgen.settings import Settings
+
+app = typer.Typer(
+    name="bulkgen",
+    help="Generate assessment items in bulk and watch the batch live.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(batch_app, name="batch")
+console = Console(stderr=True)
+
+DatabaseOpt = Annotated[
+    Path | None, typer.Option("--database", help="SQLite file [env: BULKGEN_DATABASE]")
+]
+HostOpt = Annotated[str | None, typer.Option("--host", help="Bind address [env: BULKGEN_HOST]")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="Port [env: BULKGEN_PORT]")]
+LogOpt = Annotated[
+    str | None, typer.Option("--log-level", help="Server log level [env: BULKGEN_LOG_LEVEL]")
+]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with the flags that were given on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"])
+            console.print(f"[red]error:[/red] setting {field}: {problem['msg']}")
+        raise typer.Exit(2) from None
+
+
+def _check_port(settings: Settings) -> None:
+    if settings.port == 0:
+        return
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as error:
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else f": {error}"
+            console.print(
+                f"[red]error:[/red] cannot listen on {settings.host}:{settings.port} "
+                f"{reason}; choose another with --port or BULKGEN_PORT"
+            )
+            raise typer.Exit(1) from None
+
+
+def base_url(settings: Settings) -> str:
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{host}:{settings.port}"
+
+
+@app.command(name="serve")
+def serve_command(
+    database: DatabaseOpt = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    log_level: LogOpt = None,
+) -> None:
+    """Run the bulkgen server (SQLite and the offline generator by default)."""
+    settings = load_settings(database=database, host=host, port=port, log_level=log_level)
+    _check_port(settings)
+    console.print(f"bulkgen serving on {base_url(settings)} (database: {settings.database})")
+    asyncio.run(serve(settings))
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="Items in the demo batch", min=1, max=10_000)] = 200,
+    concurrency: Annotated[int, typer.Option(help="Items generated at once", min=1, max=64)] = 4,
+    topic: Annotated[str, typer.Option(help="Topic of the items")] = "Cardiac physiology",
+    seed: Annotated[int, typer.Option(help="Seed of the demo generator")] = 7,
+    database: DatabaseOpt = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    log_level: LogOpt = None,
+) -> None:
+    """Run the server and start a demo batch to watch (no API key needed)."""
+    settings = load_settings(
+        database=database, host=host, port=port, log_level=log_level or "warning"
+    )
+    _check_port(settings)
+    try:
+        config = BatchConfig(
+            topic=topic,
+            count=count,
+            concurrency=concurrency,
+            title="Demo batch",
+            generator_options=DemoOptions(
+                seed=seed, latency_ms=(300, 1500), fail_rate=0.08, invalid_rate=0.1
+            ),
+        )
+    except ValidationError as error:
+        console.print(f"[red]error:[/red] {error.errors()[0]['msg']}")
+        raise typer.Exit(2) from None
+
+    async def start_demo(server: Server) -> None:
+        services = server.services
+        batch = await services.create_batch(settings.local_user, config)
+        url = base_url(settings)
+        out = Console(soft_wrap=True)
+        out.print(f"[bold]bulkgen[/bold] is running on {url} (Ctrl-C stops it)")
+        out.print(f"Demo batch [bold]{batch.id}[/bold]: {count} items on {topic!r}")
+        out.print(f"  page:   {url}/faculty/generate/batch/{batch.id}")
+        out.print(f"  watch:  bulkgen batch watch {batch.id} --server {url}")
+        out.print(f"  stream: curl -N {url}/api/generation/batch/{batch.id}/progress")
+        out.print(f"  API:    {url}/docs")
+
+    asyncio.run(serve(settings, on_started=start_demo))
+
+
+@app.command()
+def migrate(database: DatabaseOpt = None) -> None:
+    """Create or upgrade the database schema, then exit."""
+    from bulkgen.store import SQLStore
+
+    settings = load_settings(database=database)
+
+    async def run() -> None:
+        store = SQLStore(settings.sqlalchemy_url)
+        try:
+            await store.migrate()
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    console.print(f"database {settings.sqlalchemy_url} is up to date")
+
+
+def main() -> None:
+    app()
