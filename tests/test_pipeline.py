@@ -168,3 +168,37 @@ async def test_writer_commits_many_changes_per_transaction(tmp_path: Path) -> No
         assert services.writer.transactions * 10 < services.writer.changes
     finally:
         await services.stop()
+
+
+async def test_writer_retries_a_group_the_database_refused(tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bulkgen.bus import LocalBus
+    from bulkgen.store import ItemStarted, SQLStore
+    from bulkgen.writer import GroupWriter
+
+    class Flaky(SQLStore):
+        refusals = 2
+
+        async def apply(self, changes, now):  # type: ignore[no-untyped-def]
+            if self.refusals:
+                self.refusals -= 1
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+            return await super().apply(changes, now)
+
+    store = Flaky(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
+    await store.migrate()
+    writer = GroupWriter(store, LocalBus(), max_group=100)
+    writer.start()
+    try:
+        record = await store.create_batch("ada", BatchConfig(topic="Optics", count=5), 1.0)
+        await store.mark_running(record.id, 1.0)
+        for index in range(5):
+            await writer.submit(ItemStarted(record.id, index, 2.0))
+        await writer.flush()
+        after = await store.get_batch(record.id, None)
+        assert store.refusals == 0
+        assert after.counts.in_progress == 5 and after.last_seq == 5
+    finally:
+        await writer.close()
+        await store.close()

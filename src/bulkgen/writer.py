@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
+
 from bulkgen.bus import Bus
 from bulkgen.store.base import Change, Store
 
@@ -91,14 +93,18 @@ class GroupWriter:
         while True:
             try:
                 applied = await self._store.apply(changes, self._clock())
-            except Exception:
+                break
+            except DBAPIError:
                 # Nothing is dropped: the same group is written again once the database
-                # answers (a locked or full disk, a restarting server).
+                # answers (a locked or full disk, a restarting database server).
                 log.exception("writing %d changes failed; retrying in %.2fs", len(changes), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_CAP_SECONDS)
-                continue
-            break
+            except Exception:
+                # A bug, not an outage: retrying would block every batch behind this group.
+                # The items stay in_progress and are put back to pending at the next start.
+                log.exception("dropping %d changes that cannot be written", len(changes))
+                return
         self.transactions += 1
         self.changes += len(changes)
         if applied.rejected:
