@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 
@@ -199,3 +200,27 @@ def test_many_viewers_get_identical_streams(client: httpx.Client, live: LiveServ
     reference = [(f.id, f.event) for f in results[0].durable]
     assert all([(f.id, f.event) for f in r.durable] == reference for r in results)
     assert all(r.ended for r in results)
+
+
+def test_history_stream_sends_progress_of_each_watched_batch_until_all_finish(
+    client: httpx.Client, live: LiveServer
+) -> None:
+    first = create(client, count=10, concurrency=1, generator_options={"latency_ms": [20, 40]})
+    second = create(client, count=6, concurrency=1, generator_options={"latency_ms": [20, 40]})
+    url = f"{live.url}/api/generation/progress"
+    seen: dict[str, dict] = {}  # type: ignore[type-arg]
+    with httpx.stream(
+        "GET", url, params=[("batch", first["id"]), ("batch", second["id"])], timeout=30
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                message = json.loads(line[6:])
+                seen[message["batch_id"]] = message["progress"]
+    assert seen[first["id"]]["status"] == seen[second["id"]]["status"] == "completed"
+    assert seen[first["id"]]["completed"] + seen[first["id"]]["failed"] == 10
+    again = client.get(url, params=[("batch", first["id"]), ("batch", second["id"])])
+    assert again.status_code == 204
+    assert client.get(url, params={"batch": "0" * 32}).status_code == 404
+    assert client.get(url).status_code == 422

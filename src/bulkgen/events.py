@@ -15,6 +15,7 @@ ITEM_FAILED: Final = "item.failed"
 ITEM_REQUEUED: Final = "item.requeued"
 BATCH_PROGRESS: Final = "batch.progress"
 BATCH_COMPLETE: Final = "batch.complete"
+BATCHES_PROGRESS: Final = "batches.progress"
 
 #: Every event type, with what it means; the docs list exactly these.
 EVENT_TYPES: Final[dict[str, str]] = {
@@ -27,6 +28,8 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "latest durable event it reflects",
     BATCH_COMPLETE: "durable; the batch reached a final state (completed, cancelled or "
     "failed); data: the final snapshot. The stream ends after it",
+    BATCHES_PROGRESS: "only on the history stream `/api/generation/progress`; derived; "
+    'data: `{"batch_id": …, "progress": <snapshot>}` for one of the watched batches',
 }
 
-DURABLE: Final = frozenset(EVENT_TYPES) - {BATCH_PROGRESS}
+DURABLE: Final = frozenset(EVENT_TYPES) - {BATCH_PROGRESS, BATCHES_PROGRESS}

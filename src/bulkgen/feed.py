@@ -42,6 +42,7 @@ class ProgressFrame:
     event_id: int
     frame: bytes
     version: int
+    data: str = "{}"
 
 
 class BatchFeed:
@@ -153,7 +154,7 @@ class BatchFeed:
         self.status = record.status
         data = record.to_api(now).progress.model_dump_json()
         frame = encode_event(BATCH_PROGRESS, data, record.last_seq)
-        self.progress = ProgressFrame(record.last_seq, frame, self.progress.version + 1)
+        self.progress = ProgressFrame(record.last_seq, frame, self.progress.version + 1, data)
         self._progress_at = now
         self._notify()
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from bulkgen import __version__
 from bulkgen.api import batches, stream
@@ -16,6 +17,8 @@ from bulkgen.generators import build_generator
 from bulkgen.pipeline import GeneratorFactory
 from bulkgen.services import Services
 from bulkgen.settings import Settings
+from bulkgen.web import pages
+from bulkgen.web.csrf import OriginCheckMiddleware
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -43,8 +46,11 @@ def create_app(
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = resolved
+    app.add_middleware(OriginCheckMiddleware)
     app.include_router(batches.router)
     app.include_router(stream.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
     app.add_exception_handler(NotFound, _status(404))
     app.add_exception_handler(InvalidCursor, _status(400))

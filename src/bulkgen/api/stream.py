@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -25,8 +26,9 @@ from fastapi.sse import EventSourceResponse
 
 from bulkgen.api.deps import OwnerDep, ServicesDep
 from bulkgen.errors import InvalidCursor
+from bulkgen.events import BATCHES_PROGRESS
 from bulkgen.feed import FeedHub
-from bulkgen.sse import encode_comment, encode_logged, encode_retry
+from bulkgen.sse import encode_comment, encode_event, encode_logged, encode_retry
 from bulkgen.store.base import Store
 
 router = APIRouter(tags=["stream"])
@@ -152,3 +154,77 @@ async def viewer_frames(
                     await tick.wait()
             except TimeoutError:
                 pass
+
+
+MAX_WATCHED = 20
+
+
+@router.get(
+    "/api/generation/progress",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "`batches.progress` events for several batches (the history page)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        204: {"description": "Every watched batch is finished: stop"},
+        404: {"description": "A batch that does not exist or is not the caller's"},
+    },
+)
+async def batches_progress_stream(
+    owner: OwnerDep,
+    services: ServicesDep,
+    batch: Annotated[list[str], Query(min_length=1, max_length=MAX_WATCHED)],
+) -> Response:
+    """Progress of several batches on one connection, starting with their current state."""
+    batch_ids = list(dict.fromkeys(batch))
+    records = [await services.store.get_batch(batch_id, owner) for batch_id in batch_ids]
+    if all(record.status.finished for record in records):
+        return Response(status_code=204, headers=STREAM_HEADERS)
+    settings = services.settings
+    return EventSourceResponse(
+        batches_frames(
+            services.hub,
+            batch_ids,
+            retry_ms=settings.sse_retry_ms,
+            heartbeat=settings.heartbeat_seconds,
+        ),
+        headers=STREAM_HEADERS,
+    )
+
+
+async def batches_frames(
+    hub: FeedHub, batch_ids: Sequence[str], *, retry_ms: int, heartbeat: float
+) -> AsyncIterator[bytes]:
+    """Each watched batch's latest progress whenever it changes; ends when all finished."""
+    yield encode_retry(retry_ms)
+    async with AsyncExitStack() as stack:
+        feeds = [await stack.enter_async_context(hub.watch(b)) for b in batch_ids]
+        sent = dict.fromkeys(batch_ids, 0)
+        last_write = time.monotonic()
+        while not any(feed.closed for feed in feeds):
+            ticks = [feed.tick for feed in feeds]
+            chunk = b""
+            for feed in feeds:
+                progress = feed.progress
+                if progress.version != sent[feed.batch_id]:
+                    data = f'{{"batch_id":"{feed.batch_id}","progress":{progress.data}}}'
+                    chunk += encode_event(BATCHES_PROGRESS, data)
+                    sent[feed.batch_id] = progress.version
+            if chunk:
+                yield chunk
+                last_write = time.monotonic()
+                continue
+            if all(feed.finished for feed in feeds):
+                return
+            quiet_for = heartbeat - (time.monotonic() - last_write)
+            if quiet_for <= 0:
+                yield encode_comment("heartbeat")
+                last_write = time.monotonic()
+                continue
+            waiters = [asyncio.ensure_future(tick.wait()) for tick in ticks]
+            _done, pending = await asyncio.wait(
+                waiters, timeout=quiet_for, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()

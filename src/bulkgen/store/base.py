@@ -144,6 +144,11 @@ class Store(Protocol):
     ) -> tuple[list[Item], int]:
         """Items of an owner's batch in index order, optionally of one status."""
 
+    async def batch_with_items(
+        self, batch_id: str, owner: str, *, limit: int
+    ) -> tuple[BatchRecord, list[Item]]:
+        """The batch and its latest ``limit`` started items, read in one snapshot."""
+
     async def read_events(
         self, batch_id: str, *, after: int, upto: int | None = None, limit: int = 500
     ) -> list[EventRecord]:

@@ -392,6 +392,24 @@ class SQLStore:
             )
             return [_item(row) for row in rows], total
 
+    async def batch_with_items(
+        self, batch_id: str, owner: str, *, limit: int
+    ) -> tuple[BatchRecord, list[Item]]:
+        """The batch and its latest ``limit`` started items, read in one snapshot.
+
+        A page renders both and then follows the stream from the batch's ``last_seq``, so
+        they must describe the same moment of the log.
+        """
+        async with self._read.connect() as conn:
+            record = await self._batch_in(conn, batch_id, owner)
+            rows = await conn.execute(
+                select(items)
+                .where(items.c.batch_id == batch_id, items.c.status != ItemStatus.PENDING.value)
+                .order_by(items.c.idx.desc())
+                .limit(limit)
+            )
+            return record, [_item(row) for row in reversed(rows.all())]
+
     async def read_events(
         self, batch_id: str, *, after: int, upto: int | None = None, limit: int = 500
     ) -> list[EventRecord]:

@@ -1,0 +1,201 @@
+"""HTML pages. State is rendered on the server; small ES modules then follow the stream."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from bulkgen import __version__
+from bulkgen.api.deps import OwnerDep, ServicesDep
+from bulkgen.errors import NotFound
+from bulkgen.models import (
+    MAX_CONCURRENCY,
+    MAX_COUNT,
+    MAX_TOPIC,
+    BatchConfig,
+    Difficulty,
+    ItemType,
+)
+from bulkgen.web import csrf
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["version"] = __version__
+
+router = APIRouter(include_in_schema=False)
+
+HISTORY_PAGE = 20
+#: Feed rows rendered on the server and kept in the browser at most (the DOM stays bounded).
+FEED_WINDOW = 200
+
+FORM_DEFAULTS: dict[str, str] = {
+    "topic": "",
+    "title": "",
+    "item_type": "mcq",
+    "count": "20",
+    "difficulty": "medium",
+    "generator": "demo",
+    "concurrency": "4",
+    "seed": "7",
+    "latency_min": "50",
+    "latency_max": "400",
+    "fail_rate": "0.1",
+    "invalid_rate": "0.1",
+    "markup_rate": "0",
+}
+_INTEGERS = ("count", "concurrency", "seed", "latency_min", "latency_max")
+_FRACTIONS = ("fail_rate", "invalid_rate", "markup_rate")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    token = csrf.token_for(request)
+    response = templates.TemplateResponse(
+        request, template, {**context, "csrf_token": token}, status_code=status_code
+    )
+    csrf.set_cookie(request, response)
+    return response
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/faculty/generate/batch", status_code=303)
+
+
+@router.get("/faculty/generate/batch", response_class=HTMLResponse)
+async def history(
+    request: Request,
+    owner: OwnerDep,
+    services: ServicesDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    records, total = await services.store.list_batches(
+        owner, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE
+    )
+    now = time.time()
+    batches = [r.to_api(now) for r in records]
+    return render(
+        request,
+        "history.html",
+        {
+            "batches": batches,
+            "page": page,
+            "pages": max(1, -(-total // HISTORY_PAGE)),
+            "total": total,
+            "live_ids": [b.id for b in batches if not b.status.finished],
+        },
+    )
+
+
+@router.get("/faculty/generate/batch/new", response_class=HTMLResponse)
+async def new_batch_form(request: Request) -> Response:
+    return render(request, "new.html", _form_context(dict(FORM_DEFAULTS), {}))
+
+
+@router.post("/faculty/generate/batch/new", response_class=HTMLResponse)
+async def create_from_form(request: Request, owner: OwnerDep, services: ServicesDep) -> Response:
+    form = await request.form()
+    values = {key: str(form.get(key, default)).strip() for key, default in FORM_DEFAULTS.items()}
+    token = form.get(csrf.FIELD)
+    if not csrf.form_token_valid(request, token if isinstance(token, str) else None):
+        errors = {"form": "This form expired or came from another site; please submit it again."}
+        return render(request, "new.html", _form_context(values, errors), status_code=403)
+    config, errors = parse_form(values)
+    if config is None:
+        return render(request, "new.html", _form_context(values, errors), status_code=422)
+    batch = await services.create_batch(owner, config)
+    return RedirectResponse(f"/faculty/generate/batch/{batch.id}", status_code=303)
+
+
+@router.get("/faculty/generate/batch/{batch_id}", response_class=HTMLResponse)
+async def progress_page(
+    batch_id: str, request: Request, owner: OwnerDep, services: ServicesDep
+) -> Response:
+    try:
+        record, items = await services.store.batch_with_items(batch_id, owner, limit=FEED_WINDOW)
+    except NotFound:
+        return render(request, "not_found.html", {"batch_id": batch_id}, status_code=404)
+    batch = record.to_api(time.time())
+    return render(
+        request,
+        "progress.html",
+        {
+            "batch": batch,
+            "items": items,
+            "feed_window": FEED_WINDOW,
+            "finished": batch.status.finished,
+        },
+    )
+
+
+def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, str]]:
+    """The batch config a form describes, or a message for each field that is wrong."""
+    errors: dict[str, str] = {}
+    numbers: dict[str, float] = {}
+    for name in _INTEGERS:
+        try:
+            numbers[name] = int(values[name])
+        except ValueError:
+            errors[name] = "Enter a whole number."
+    for name in _FRACTIONS:
+        try:
+            numbers[name] = float(values[name])
+        except ValueError:
+            errors[name] = "Enter a number between 0 and 1."
+    if errors:
+        return None, errors
+    body = {
+        "topic": values["topic"],
+        "title": values["title"] or None,
+        "item_type": values["item_type"],
+        "count": numbers["count"],
+        "difficulty": values["difficulty"],
+        "generator": values["generator"],
+        "concurrency": numbers["concurrency"],
+        "generator_options": {
+            "seed": numbers["seed"],
+            "latency_ms": [numbers["latency_min"], numbers["latency_max"]],
+            "fail_rate": numbers["fail_rate"],
+            "invalid_rate": numbers["invalid_rate"],
+            "markup_rate": numbers["markup_rate"],
+        },
+    }
+    try:
+        return BatchConfig.model_validate(body), {}
+    except ValidationError as error:
+        for problem in error.errors():
+            errors.setdefault(_form_field(problem["loc"]), _message(problem))
+        return None, errors
+
+
+def _form_field(loc: tuple[int | str, ...]) -> str:
+    parts = [str(part) for part in loc]
+    if parts[:2] == ["generator_options", "latency_ms"]:
+        return "latency_max" if parts[-1] == "1" else "latency_min"
+    if parts == ["generator_options"]:
+        return "latency_max"
+    return parts[-1] if parts else "form"
+
+
+def _message(problem: Any) -> str:
+    text = str(problem["msg"])
+    text = text.removeprefix("Value error, ")
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _form_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "item_types": [t.value for t in ItemType],
+        "difficulties": [d.value for d in Difficulty],
+        "generators": ["demo"],
+        "limits": {"count": MAX_COUNT, "concurrency": MAX_CONCURRENCY, "topic": MAX_TOPIC},
+    }

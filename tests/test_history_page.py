@@ -1,0 +1,70 @@
+"""History page and new-batch form in a real browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+
+from conftest import LiveServer, PageProblems, batch_body
+
+BATCHES = "/api/generation/batch"
+
+
+def test_history_lists_batches_and_updates_a_running_one_live(
+    live: LiveServer, client: httpx.Client, page: Any, problems: PageProblems
+) -> None:
+    done = client.post(BATCHES, json=batch_body(count=3, title="Finished one")).json()
+    running = client.post(
+        BATCHES,
+        json=batch_body(
+            count=30,
+            concurrency=2,
+            title="Running one",
+            generator_options={"latency_ms": [60, 120]},
+        ),
+    ).json()
+    page.goto(f"{live.url}/faculty/generate/batch")
+    rows = page.locator(".history-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Running one")
+    expect(rows.nth(1)).to_contain_text("Finished one")
+    row = page.locator(f'[data-batch-id="{running["id"]}"]')
+    expect(row.locator("a")).to_have_attribute("href", f"/faculty/generate/batch/{running['id']}")
+    # the running batch's row follows the stream to the end without a reload
+    expect(row).to_have_attribute("data-status", "completed", timeout=30_000)
+    final = client.get(f"{BATCHES}/{running['id']}").json()["progress"]
+    expect(row.locator('[data-count="completed"]')).to_have_text(str(final["completed"]))
+    expect(row.locator('[data-count="failed"]')).to_have_text(str(final["failed"]))
+    expect(row.locator('[data-count="percent"]')).to_have_text("100.0%")
+    expect(row.locator("[role=progressbar]")).to_have_attribute("aria-valuenow", "30")
+    assert done["id"] in page.content()
+    assert problems.errors == []
+
+
+def test_form_rejects_bad_values_with_field_messages_then_creates(
+    live: LiveServer, client: httpx.Client, page: Any, problems: PageProblems
+) -> None:
+    page.goto(f"{live.url}/faculty/generate/batch/new")
+    page.fill("#topic", "")
+    page.fill("#count", "0")
+    page.fill("#concurrency", "100")
+    page.click("button[type=submit]")
+    expect(page.locator('[data-error-for="topic"]')).to_be_visible()
+    expect(page.locator('[data-error-for="count"]')).to_contain_text("greater than or equal to 1")
+    expect(page.locator('[data-error-for="concurrency"]')).to_contain_text("64")
+    expect(page.locator("#count")).to_have_attribute("aria-invalid", "true")
+    assert client.get(BATCHES).json()["total"] == 0
+
+    page.fill("#topic", "Pharmacokinetics")
+    page.fill("#count", "8")
+    page.fill("#concurrency", "4")
+    page.fill("#latency_min", "5")
+    page.fill("#latency_max", "20")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/faculty/generate/batch/*")
+    batch_id = page.url.rsplit("/", 1)[-1]
+    batch = client.get(f"{BATCHES}/{batch_id}").json()
+    assert batch["config"]["topic"] == "Pharmacokinetics" and batch["config"]["count"] == 8
+    assert problems.errors == []
