@@ -205,6 +205,15 @@ def replay(frames: list[Frame]) -> dict[int, str]:
 
 # -- browser -------------------------------------------------------------------------------
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for as long as
+    the session's browser is open, which asyncio tests and ``asyncio.run`` cannot share.
+    """
+    items.sort(key=lambda item: "page" in getattr(item, "fixturenames", ()))
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

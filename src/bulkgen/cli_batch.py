@@ -8,37 +8,27 @@ is shown as :class:`rich.text.Text`, never parsed as markup.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import aclosing
 from datetime import datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console, Group, RenderableType
-from rich.live import Live
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bulkgen.client import (
-    BulkgenClient,
-    ClientError,
-    CompleteEvent,
-    ItemEvent,
-    ProgressEvent,
-    StreamEvent,
+from bulkgen.cli_format import (
+    duration,
+    error_console,
+    error_detail,
+    output_console,
+    rate,
+    share,
+    status_text,
 )
-from bulkgen.events import ITEM_FAILED
-from bulkgen.models import (
-    Batch,
-    BatchStatus,
-    Difficulty,
-    Item,
-    ItemStatus,
-    ProgressSnapshot,
-    RuleResult,
-)
+from bulkgen.cli_watch import watch_batch
+from bulkgen.client import BulkgenClient, ClientError
+from bulkgen.models import Batch, Difficulty, Item, ItemStatus
 
 batch_app = typer.Typer(
     help="Create, list, show and watch batches on a running server.",
@@ -46,7 +36,8 @@ batch_app = typer.Typer(
 )
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-BAR_WIDTH = 40
+INTERRUPTED = "interrupted"
+STOPPED_WATCHING = "stopped watching; the batch goes on running on the server"
 
 ServerOpt = Annotated[
     str,
@@ -54,17 +45,6 @@ ServerOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")]
 BatchIdArg = Annotated[str, typer.Argument(metavar="ID", help="The batch id")]
-
-#: Batch and item statuses share names, and their colors.
-STATUS_STYLES: dict[str, str] = {
-    "queued": "dim",
-    "pending": "dim",
-    "running": "blue",
-    "in_progress": "blue",
-    "completed": "green",
-    "cancelled": "yellow",
-    "failed": "red",
-}
 
 T = TypeVar("T")
 
@@ -112,13 +92,15 @@ def create(
         async with BulkgenClient(server) as client:
             batch = await client.create_batch(body)
             if as_json:
-                typer.echo(batch.model_dump_json(indent=2))
+                # One line when event lines follow, so the output stays line-delimited JSON.
+                typer.echo(batch.model_dump_json(indent=None if watch else 2))
             else:
-                _print_created(_console(), client, batch)
+                _print_created(output_console(), client, batch)
             if watch:
-                await _watch(client, batch.id, as_json)
+                # From the very start, so no early failure goes unreported.
+                await watch_batch(client, batch.id, as_json, after=batch.last_event_id)
 
-    _run(run())
+    _run(run(), interrupted=STOPPED_WATCHING if watch else INTERRUPTED)
 
 
 @batch_app.command(name="list")
@@ -136,7 +118,7 @@ def list_batches(
         if as_json:
             typer.echo(page.model_dump_json(indent=2))
             return
-        console = _console()
+        console = output_console()
         if not page.items:
             console.print("No batches yet." if page.total == 0 else "No batches on this page.")
             return
@@ -156,7 +138,7 @@ def show(
     if as_json:
         typer.echo(batch.model_dump_json(indent=2))
         return
-    _console().print(_batch_details(batch))
+    output_console().print(_batch_details(batch))
 
 
 @batch_app.command()
@@ -173,7 +155,7 @@ def items(
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
-    console = _console()
+    console = output_console()
     if not page.items:
         which = f"{status.value} items" if status is not None else "items"
         console.print(f"No {which} on this page ({page.total} in all).")
@@ -211,23 +193,22 @@ def watch(
 
     async def run() -> None:
         async with BulkgenClient(server) as client:
-            await _watch(client, batch_id, as_json)
+            await watch_batch(client, batch_id, as_json)
 
-    try:
-        _run(run())
-    except KeyboardInterrupt:
-        _error_console().print("stopped watching; the batch goes on running on the server")
-        raise typer.Exit(130) from None
+    _run(run(), interrupted=STOPPED_WATCHING)
 
 
 # --- running -----------------------------------------------------------------------------
 
 
-def _run(work: Coroutine[Any, Any, T]) -> T:
+def _run(work: Coroutine[Any, Any, T], *, interrupted: str = INTERRUPTED) -> T:
     try:
         return asyncio.run(work)
     except ClientError as error:
         _fail(str(error))
+    except KeyboardInterrupt:
+        error_console().print(interrupted, soft_wrap=True)
+        raise typer.Exit(130) from None
 
 
 async def _call(server: str, request: Callable[[BulkgenClient], Awaitable[T]]) -> T:
@@ -237,207 +218,8 @@ async def _call(server: str, request: Callable[[BulkgenClient], Awaitable[T]]) -
 
 def _fail(message: str) -> NoReturn:
     line = " ".join(message.split())
-    _error_console().print(Text.assemble(("error: ", "bold red"), line), soft_wrap=True)
+    error_console().print(Text.assemble(("error: ", "bold red"), line), soft_wrap=True)
     raise typer.Exit(1)
-
-
-def _console() -> Console:
-    # Built per command, not at import, so it writes to whatever stdout is current.
-    return Console(highlight=False)
-
-
-def _error_console() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-# --- watch -------------------------------------------------------------------------------
-
-
-async def _watch(client: BulkgenClient, batch_id: str, as_json: bool) -> None:
-    batch = await client.get_batch(batch_id)
-    view = _JsonWatch() if as_json else _WatchView(_console(), batch)
-    final: ProgressSnapshot | None = None
-    with view:
-        events = client.events(batch_id, on_reconnect=view.reconnecting)
-        async with aclosing(events) as stream:
-            async for event in stream:
-                view.show(event)
-                if isinstance(event, CompleteEvent):
-                    final = event.snapshot
-    if final is None:
-        # The server answered 204: the batch had already finished at our cursor.
-        final = (await client.get_batch(batch_id)).progress
-    view.finish(final)
-
-
-class _JsonWatch:
-    """Events as JSON lines, for scripts."""
-
-    def __enter__(self) -> _JsonWatch:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        return None
-
-    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
-        _error_console().print(
-            Text(f"reconnecting… (attempt {attempt} in {delay:.1f}s: {reason})"),
-            soft_wrap=True,
-        )
-
-    def show(self, event: StreamEvent) -> None:
-        name, data = _event_payload(event)
-        line = {"event": name, "id": event.id, "data": data.model_dump(mode="json")}
-        typer.echo(json.dumps(line))
-
-    def finish(self, snapshot: ProgressSnapshot) -> None:
-        return None
-
-
-class _WatchView:
-    """A live progress display; plain lines when stdout is not a terminal."""
-
-    def __init__(self, console: Console, batch: Batch) -> None:
-        self._console = console
-        self._batch = batch
-        self._snapshot = batch.progress
-        self._notice: Text | None = None
-        self._live = (
-            Live(self._render(), console=console, refresh_per_second=8, transient=False)
-            if console.is_terminal
-            else None
-        )
-
-    def __enter__(self) -> _WatchView:
-        if self._live is not None:
-            self._live.start()
-        else:
-            self._console.print(_batch_heading(self._batch))
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._live is not None:
-            self._live.stop()
-
-    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
-        self._notice = Text(
-            f"reconnecting… (attempt {attempt} in {delay:.1f}s: {reason})", style="yellow"
-        )
-        if self._live is None:
-            self._console.print(self._notice, soft_wrap=True)
-        self._refresh()
-
-    def show(self, event: StreamEvent) -> None:
-        self._notice = None
-        if isinstance(event, ItemEvent):
-            if event.name == ITEM_FAILED:
-                self._console.print(_failure_line(event), soft_wrap=True)
-        else:
-            self._snapshot = event.snapshot
-        self._refresh()
-
-    def finish(self, snapshot: ProgressSnapshot) -> None:
-        self._snapshot = snapshot
-        self._console.print(_summary(self._batch, snapshot), soft_wrap=True)
-
-    def _refresh(self) -> None:
-        if self._live is not None:
-            self._live.update(self._render())
-
-    def _render(self) -> RenderableType:
-        parts: list[RenderableType] = [
-            _batch_heading(self._batch),
-            _progress_line(self._snapshot),
-            _counts_line(self._snapshot),
-            _rate_line(self._snapshot),
-        ]
-        if self._notice is not None:
-            parts.append(self._notice)
-        return Group(*parts)
-
-
-def _event_payload(event: StreamEvent) -> tuple[str, BaseModel]:
-    if isinstance(event, ItemEvent):
-        return event.name, event.item
-    if isinstance(event, ProgressEvent):
-        return "batch.progress", event.snapshot
-    return "batch.complete", event.snapshot
-
-
-def _batch_heading(batch: Batch) -> Text:
-    label = batch.title or batch.config.topic
-    return Text.assemble(("Batch ", "bold"), (batch.id, "bold"), " · ", label)
-
-
-def _progress_line(snapshot: ProgressSnapshot) -> Text:
-    """A bar with one segment per state, then finished/total and percent."""
-    bar = Text()
-    total = max(snapshot.total, 1)
-    segments = [
-        (snapshot.completed, "green"),
-        (snapshot.failed, "red"),
-        (snapshot.in_progress, "blue"),
-    ]
-    used = 0
-    for amount, style in segments:
-        width = round(BAR_WIDTH * amount / total)
-        width = min(width, BAR_WIDTH - used)
-        bar.append("█" * width, style=style)
-        used += width
-    bar.append("░" * (BAR_WIDTH - used), style="dim")
-    done = snapshot.completed + snapshot.failed
-    bar.append(f"  {done}/{snapshot.total}  {snapshot.percent:.1f}%")
-    return bar
-
-
-def _counts_line(snapshot: ProgressSnapshot) -> Text:
-    return Text.assemble(
-        ("completed ", "green"),
-        str(snapshot.completed),
-        "  ",
-        ("in progress ", "blue"),
-        str(snapshot.in_progress),
-        "  ",
-        ("failed ", "red"),
-        str(snapshot.failed),
-        "  ",
-        ("pending ", "dim"),
-        str(snapshot.pending),
-    )
-
-
-def _rate_line(snapshot: ProgressSnapshot) -> Text:
-    return Text(
-        f"throughput {_rate(snapshot.throughput_per_min)}  ETA {_duration(snapshot.eta_seconds)}"
-        f"  elapsed {_duration(snapshot.elapsed_seconds)}  status {snapshot.status.value}"
-    )
-
-
-def _failure_line(event: ItemEvent) -> Text:
-    item = event.item
-    error = item.error
-    kind = error.kind if error is not None else "unknown"
-    return Text.assemble(
-        ("✗ ", "red"),
-        (f"item {item.index}", "bold"),
-        "  ",
-        (kind, "red"),
-        "  ",
-        _error_detail(error.rules if error else [], error.message if error else ""),
-    )
-
-
-def _summary(batch: Batch, snapshot: ProgressSnapshot) -> Text:
-    return Text.assemble(
-        ("Batch ", "bold"),
-        (batch.id, "bold"),
-        " ",
-        _status_text(snapshot.status),
-        f": {snapshot.completed} completed, {snapshot.failed} failed of {snapshot.total}",
-        f" ({snapshot.percent:.1f}% finished) in {_duration(snapshot.elapsed_seconds)}",
-        f"; success rate {_share(snapshot.success_rate)}",
-        f", throughput {_rate(snapshot.throughput_per_min)}",
-    )
 
 
 # --- other output ------------------------------------------------------------------------
@@ -467,12 +249,12 @@ def _print_action(batch: Batch, as_json: bool) -> None:
         typer.echo(batch.model_dump_json(indent=2))
         return
     progress = batch.progress
-    _console().print(
+    output_console().print(
         Text.assemble(
             "Batch ",
             (batch.id, "bold"),
             " is ",
-            _status_text(batch.status),
+            status_text(batch.status),
             f" ({progress.completed} completed, {progress.failed} failed,"
             f" {progress.pending} pending of {progress.total})",
         ),
@@ -481,22 +263,25 @@ def _print_action(batch: Batch, as_json: bool) -> None:
 
 
 def _batches_table(batches: list[Batch]) -> Table:
-    table = Table(box=None, header_style="bold")
-    table.add_column("id", no_wrap=True)
-    table.add_column("title", overflow="ellipsis", max_width=30)
-    table.add_column("status", no_wrap=True)
-    table.add_column("progress", justify="right", no_wrap=True)
-    table.add_column("completed/failed/total", justify="right", no_wrap=True)
-    table.add_column("started", no_wrap=True)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    # Ids are what the other commands take: never shortened.
+    table.add_column("id", no_wrap=True, min_width=len(batches[0].id) if batches else 0)
+    table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=30)
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("done", justify="right", no_wrap=True, min_width=6)
+    table.add_column(
+        "completed/\nfailed/\ntotal", justify="right", no_wrap=True, min_width=9, vertical="bottom"
+    )
+    table.add_column("started", no_wrap=True, min_width=5)
     for batch in batches:
         progress = batch.progress
         table.add_row(
             batch.id,
             Text(batch.title or batch.config.topic),
-            _status_text(batch.status),
+            status_text(batch.status),
             f"{progress.percent:.1f}%",
             f"{progress.completed}/{progress.failed}/{progress.total}",
-            _when(batch.started_at),
+            _when(batch.started_at, compact=True),
         )
     return table
 
@@ -509,7 +294,7 @@ def _batch_details(batch: Batch) -> Table:
     rows: list[tuple[str, Text | str]] = [
         ("id", batch.id),
         ("title", Text(batch.title or "—")),
-        ("status", _status_text(batch.status)),
+        ("status", status_text(batch.status)),
         ("topic", Text(config.topic)),
         ("items", f"{config.count} {config.item_type.value}, {config.difficulty.value}"),
         ("generator", Text(config.generator + (f" ({config.model})" if config.model else ""))),
@@ -524,10 +309,10 @@ def _batch_details(batch: Batch) -> Table:
         ("failed", str(progress.failed)),
         ("in progress", str(progress.in_progress)),
         ("pending", str(progress.pending)),
-        ("success rate", _share(progress.success_rate)),
-        ("throughput", _rate(progress.throughput_per_min)),
-        ("ETA", _duration(progress.eta_seconds)),
-        ("elapsed", _duration(progress.elapsed_seconds)),
+        ("success rate", share(progress.success_rate)),
+        ("throughput", rate(progress.throughput_per_min)),
+        ("ETA", duration(progress.eta_seconds)),
+        ("elapsed", duration(progress.elapsed_seconds)),
         ("created", _when(batch.created_at)),
         ("started", _when(batch.started_at)),
         ("finished", _when(batch.finished_at)),
@@ -544,24 +329,24 @@ def _batch_details(batch: Batch) -> Table:
 
 
 def _items_table(found: list[Item]) -> Table:
-    table = Table(box=None, header_style="bold")
+    table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("attempts", justify="right", no_wrap=True)
-    table.add_column("ms", justify="right", no_wrap=True)
-    table.add_column("error", no_wrap=True)
-    table.add_column("rules / message", overflow="fold")
-    table.add_column("stem", overflow="ellipsis", max_width=40, no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("tries", justify="right", no_wrap=True)
+    table.add_column("ms", justify="right", no_wrap=True, min_width=4)
+    table.add_column("error", no_wrap=True, min_width=10)
+    table.add_column("rules / message", overflow="fold", min_width=16, ratio=1)
+    table.add_column("stem", overflow="ellipsis", no_wrap=True, max_width=40, ratio=1)
     for item in found:
         error = item.error
         detail = (
-            _error_detail(error.rules, error.message)
+            error_detail(error.rules, error.message)
             if error is not None
             else Text(", ".join(w.rule for w in item.warnings), style="yellow")
         )
         table.add_row(
             str(item.index),
-            _status_text(item.status),
+            status_text(item.status),
             str(len(item.attempts)),
             f"{item.duration_ms:.0f}" if item.duration_ms is not None else "—",
             Text(error.kind, style="red") if error is not None else "",
@@ -571,39 +356,11 @@ def _items_table(found: list[Item]) -> Table:
     return table
 
 
-def _error_detail(rules: list[RuleResult], message: str) -> Text:
-    """Rule ids for a validation failure, else the error's message."""
-    if rules:
-        return Text(", ".join(rule.rule for rule in rules))
-    return Text(message)
-
-
-def _status_text(status: BatchStatus | ItemStatus) -> Text:
-    return Text(status.value, style=STATUS_STYLES.get(status.value, ""))
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment is not None else "—"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
+def _when(moment: datetime | None, *, compact: bool = False) -> str:
+    if moment is None:
         return "—"
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
-def _rate(per_minute: float | None) -> str:
-    return "—" if per_minute is None else f"{per_minute:.1f}/min"
-
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
+    local = moment.astimezone()
+    if not compact:
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    same_day = local.date() == datetime.now(local.tzinfo).date()
+    return local.strftime("%H:%M" if same_day else "%Y-%m-%d")

@@ -1,0 +1,221 @@
+"""``bulkgen batch watch``: follow a batch live, as a progress display or as JSON lines.
+
+The display redraws in place on a terminal and prints plain lines when stdout is piped;
+``--json`` prints one event per line. Anything the server returns may contain generated
+text, so it is shown as :class:`rich.text.Text`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import aclosing
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.text import Text
+
+from bulkgen.cli_format import (
+    duration,
+    error_console,
+    error_detail,
+    output_console,
+    rate,
+    share,
+    status_text,
+)
+from bulkgen.client import BulkgenClient, CompleteEvent, ItemEvent, ProgressEvent, StreamEvent
+from bulkgen.events import ITEM_FAILED
+from bulkgen.models import Batch, ProgressSnapshot
+
+BAR_WIDTH = 40
+
+
+async def watch_batch(
+    client: BulkgenClient, batch_id: str, as_json: bool, *, after: int | None = None
+) -> None:
+    batch = await client.get_batch(batch_id)
+    view = _JsonWatch() if as_json else _WatchView(output_console(), batch)
+    final: ProgressSnapshot | None = None
+    with view:
+        events = client.events(batch_id, after=after, on_reconnect=view.reconnecting)
+        async with aclosing(events) as stream:
+            async for event in stream:
+                view.show(event)
+                if isinstance(event, CompleteEvent):
+                    final = event.snapshot
+    if final is None:
+        # The server answered 204: the batch had already finished at our cursor.
+        final = (await client.get_batch(batch_id)).progress
+    view.finish(final)
+
+
+class _JsonWatch:
+    """Events as JSON lines, for scripts."""
+
+    def __enter__(self) -> _JsonWatch:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
+        error_console().print(
+            Text(f"reconnecting… (attempt {attempt} in {delay:.1f}s: {reason})"),
+            soft_wrap=True,
+        )
+
+    def show(self, event: StreamEvent) -> None:
+        name, data = _event_payload(event)
+        line = {"event": name, "id": event.id, "data": data.model_dump(mode="json")}
+        typer.echo(json.dumps(line))
+
+    def finish(self, snapshot: ProgressSnapshot) -> None:
+        return None
+
+
+class _WatchView:
+    """A live progress display; plain lines when stdout is not a terminal."""
+
+    def __init__(self, console: Console, batch: Batch) -> None:
+        self._console = console
+        self._batch = batch
+        self._snapshot = batch.progress
+        self._notice: Text | None = None
+        self._live = (
+            Live(self._render(), console=console, refresh_per_second=8, transient=False)
+            if console.is_terminal
+            else None
+        )
+
+    def __enter__(self) -> _WatchView:
+        if self._live is not None:
+            self._live.start()
+        else:
+            self._console.print(_batch_heading(self._batch))
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def reconnecting(self, attempt: int, delay: float, reason: str) -> None:
+        self._notice = Text(
+            f"reconnecting… (attempt {attempt} in {delay:.1f}s: {reason})", style="yellow"
+        )
+        if self._live is None:
+            self._console.print(self._notice, soft_wrap=True)
+        self._refresh()
+
+    def show(self, event: StreamEvent) -> None:
+        self._notice = None
+        if isinstance(event, ItemEvent):
+            if event.name == ITEM_FAILED:
+                self._console.print(_failure_line(event), soft_wrap=True)
+        else:
+            self._snapshot = event.snapshot
+        self._refresh()
+
+    def finish(self, snapshot: ProgressSnapshot) -> None:
+        self._snapshot = snapshot
+        self._console.print(_summary(self._batch, snapshot), soft_wrap=True)
+
+    def _refresh(self) -> None:
+        if self._live is not None:
+            self._live.update(self._render())
+
+    def _render(self) -> RenderableType:
+        parts: list[RenderableType] = [
+            _batch_heading(self._batch),
+            _progress_line(self._snapshot),
+            _counts_line(self._snapshot),
+            _rate_line(self._snapshot),
+        ]
+        if self._notice is not None:
+            parts.append(self._notice)
+        return Group(*parts)
+
+
+def _event_payload(event: StreamEvent) -> tuple[str, BaseModel]:
+    if isinstance(event, ItemEvent):
+        return event.name, event.item
+    if isinstance(event, ProgressEvent):
+        return "batch.progress", event.snapshot
+    return "batch.complete", event.snapshot
+
+
+def _batch_heading(batch: Batch) -> Text:
+    label = batch.title or batch.config.topic
+    return Text.assemble(("Batch ", "bold"), (batch.id, "bold"), " · ", label)
+
+
+def _progress_line(snapshot: ProgressSnapshot) -> Text:
+    """A bar with one segment per state, then finished/total and percent."""
+    bar = Text()
+    total = max(snapshot.total, 1)
+    segments = [
+        (snapshot.completed, "green"),
+        (snapshot.failed, "red"),
+        (snapshot.in_progress, "blue"),
+    ]
+    used = 0
+    for amount, style in segments:
+        width = round(BAR_WIDTH * amount / total)
+        width = min(width, BAR_WIDTH - used)
+        bar.append("█" * width, style=style)
+        used += width
+    bar.append("░" * (BAR_WIDTH - used), style="dim")
+    done = snapshot.completed + snapshot.failed
+    bar.append(f"  {done}/{snapshot.total}  {snapshot.percent:.1f}%")
+    return bar
+
+
+def _counts_line(snapshot: ProgressSnapshot) -> Text:
+    return Text.assemble(
+        ("completed ", "green"),
+        str(snapshot.completed),
+        "  ",
+        ("in progress ", "blue"),
+        str(snapshot.in_progress),
+        "  ",
+        ("failed ", "red"),
+        str(snapshot.failed),
+        "  ",
+        ("pending ", "dim"),
+        str(snapshot.pending),
+    )
+
+
+def _rate_line(snapshot: ProgressSnapshot) -> Text:
+    return Text(
+        f"throughput {rate(snapshot.throughput_per_min)}  ETA {duration(snapshot.eta_seconds)}"
+        f"  elapsed {duration(snapshot.elapsed_seconds)}  status {snapshot.status.value}"
+    )
+
+
+def _failure_line(event: ItemEvent) -> Text:
+    item = event.item
+    error = item.error
+    kind = error.kind if error is not None else "unknown"
+    return Text.assemble(
+        ("✗ ", "red"),
+        (f"item {item.index}", "bold"),
+        "  ",
+        (kind, "red"),
+        "  ",
+        error_detail(error.rules if error else [], error.message if error else ""),
+    )
+
+
+def _summary(batch: Batch, snapshot: ProgressSnapshot) -> Text:
+    return Text.assemble(
+        ("Batch ", "bold"),
+        (batch.id, "bold"),
+        " ",
+        status_text(snapshot.status),
+        f": {snapshot.completed} completed, {snapshot.failed} failed of {snapshot.total}",
+        f" ({snapshot.percent:.1f}% finished) in {duration(snapshot.elapsed_seconds)}",
+        f"; success rate {share(snapshot.success_rate)}",
+        f", throughput {rate(snapshot.throughput_per_min)}",
+    )

@@ -1,0 +1,243 @@
+"""``bulkgen batch …`` commands against a real server (see ``LiveServer`` in test_client)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from bulkgen.cli import app
+from bulkgen.client import BulkgenClient
+from bulkgen.models import Batch, Item, ItemStatus
+from test_client import FAST, LiveServer
+
+SUMMARY = re.compile(r"completed: (\d+) completed, (\d+) failed of (\d+)")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path / "bulkgen.db", retry_backoff_seconds=0.01)
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def bulkgen(server: LiveServer, *args: str) -> Result:
+    return CliRunner().invoke(app, ["batch", *args], env={"BULKGEN_SERVER": server.url})
+
+
+def run(server: LiveServer, work: Any) -> Any:
+    async def go() -> Any:
+        async with BulkgenClient(server.url) as client:
+            return await work(client)
+
+    return asyncio.run(go())
+
+
+def finished_batch(server: LiveServer, **overrides: Any) -> Batch:
+    """A batch of 12 quick items, some failed, after it finished."""
+    body = {"topic": "Cardiac physiology", "count": 12, "generator_options": FAST, **overrides}
+
+    async def work(client: BulkgenClient) -> Batch:
+        batch = await client.create_batch(body)
+        async for _event in client.events(batch.id):
+            pass
+        return await client.get_batch(batch.id)
+
+    batch: Batch = run(server, work)
+    return batch
+
+
+def all_items(server: LiveServer, batch_id: str) -> list[Item]:
+    async def work(client: BulkgenClient) -> list[Item]:
+        return (await client.list_items(batch_id, limit=500)).items
+
+    items: list[Item] = run(server, work)
+    return items
+
+
+def create_args(*extra: str) -> list[str]:
+    return [
+        "create",
+        "--topic",
+        "Cardiac physiology",
+        "--count",
+        "12",
+        "--seed",
+        "7",
+        "--latency-ms",
+        "5",
+        "20",
+        "--fail-rate",
+        "0.2",
+        "--invalid-rate",
+        "0.2",
+        *extra,
+    ]
+
+
+def test_create_then_watch_prints_the_final_counts(server: LiveServer) -> None:
+    created = bulkgen(server, *create_args("--title", "Week 3 quiz"))
+    assert created.exit_code == 0, created.output
+    batch_id = re.search(r"Created batch (\w+): 12 items", created.stdout)
+    assert batch_id is not None, created.stdout
+    assert f"{server.url}/faculty/generate/batch/{batch_id[1]}" in created.stdout
+    assert f"{server.url}/api/generation/batch/{batch_id[1]}/progress" in created.stdout
+
+    watched = bulkgen(server, "watch", batch_id[1])
+    assert watched.exit_code == 0, watched.output
+    summary = SUMMARY.search(watched.stdout)
+    assert summary is not None, watched.stdout
+    statuses = [item.status for item in all_items(server, batch_id[1])]
+    assert int(summary[1]) == statuses.count(ItemStatus.COMPLETED)
+    assert int(summary[2]) == statuses.count(ItemStatus.FAILED) > 0
+    assert summary[3] == "12"
+
+
+def test_create_with_watch_reports_every_failed_item(server: LiveServer) -> None:
+    result = bulkgen(server, *create_args("--watch"))
+    assert result.exit_code == 0, result.output
+    summary = SUMMARY.search(result.stdout)
+    assert summary is not None, result.stdout
+    failure_lines = re.findall(r"^✗ item (\d+)  (\S+)  (.+)$", result.stdout, re.MULTILINE)
+    assert len(failure_lines) == int(summary[2]) > 0
+
+    batch_id = re.search(r"Created batch (\w+)", result.stdout)
+    assert batch_id is not None
+    failed = {item.index: item for item in all_items(server, batch_id[1]) if item.error}
+    for index, kind, detail in failure_lines:
+        error = failed[int(index)].error
+        assert error is not None and kind == error.kind
+        if error.rules:
+            assert detail == ", ".join(rule.rule for rule in error.rules)
+
+
+def test_watch_json_prints_one_event_per_line(server: LiveServer) -> None:
+    batch = finished_batch(server)
+    result = bulkgen(server, "watch", batch.id, "--json")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [event["event"] for event in events] == ["batch.progress", "batch.complete"]
+    assert events[-1]["id"] == batch.last_event_id
+    assert events[-1]["data"]["completed"] == batch.progress.completed
+
+
+def test_list_shows_each_batch_with_its_counts(server: LiveServer) -> None:
+    first = finished_batch(server, title="[bold]not markup[/bold]")
+    second = finished_batch(server, count=5)
+    result = bulkgen(server, "list")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    for batch, label in ((first, "[bold]not markup[/bold]"), (second, "Cardiac physiology")):
+        row = rows[batch.id]
+        progress = batch.progress
+        assert label in row
+        assert "completed" in row and "100.0%" in row
+        assert f"{progress.completed}/{progress.failed}/{progress.total}" in row
+    assert list(rows).index(second.id) < list(rows).index(first.id), "newest first"
+    assert "1–2 of 2 batches" in result.stdout
+
+    as_json = bulkgen(server, "list", "--json", "--limit", "1")
+    assert as_json.exit_code == 0
+    page = json.loads(as_json.stdout)
+    assert [b["id"] for b in page["items"]] == [second.id] and page["total"] == 2
+
+
+def test_show_prints_config_status_and_counts(server: LiveServer) -> None:
+    batch = finished_batch(server, title="Renal")
+    result = bulkgen(server, "show", batch.id)
+    assert result.exit_code == 0, result.output
+    fields = dict(
+        re.split(r"\s{2,}", line.strip(), maxsplit=1)
+        for line in result.stdout.splitlines()
+        if re.search(r"\S\s{2,}\S", line)
+    )
+    assert fields["id"] == batch.id
+    assert fields["title"] == "Renal"
+    assert fields["status"] == "completed"
+    assert fields["topic"] == "Cardiac physiology"
+    assert fields["completed"] == str(batch.progress.completed)
+    assert fields["failed"] == str(batch.progress.failed)
+    assert fields["pending"] == "0"
+    assert fields["progress"] == "12/12 (100.0%)"
+    assert fields["throughput"].endswith("/min")
+    assert "ETA" in fields
+
+
+def test_items_of_one_status_show_their_errors(server: LiveServer) -> None:
+    batch = finished_batch(server)
+    failed = [item for item in all_items(server, batch.id) if item.status is ItemStatus.FAILED]
+    assert failed
+    result = bulkgen(server, "items", batch.id, "--status", "failed")
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines()[1:-1]]
+    assert [int(row[0]) for row in rows] == [item.index for item in failed]
+    for row, item in zip(rows, failed, strict=True):
+        assert item.error is not None
+        assert row[1] == "failed"
+        assert row[4] == item.error.kind
+        for rule in item.error.rules:
+            assert rule.rule in " ".join(row)
+    assert f"of {len(failed)} items" in result.stdout
+
+    limited = bulkgen(server, "items", batch.id, "--limit", "3")
+    assert limited.exit_code == 0
+    assert "1–3 of 12 items" in limited.stdout
+
+
+def test_cancel_and_retry(server: LiveServer) -> None:
+    slow = run(
+        server,
+        lambda client: client.create_batch(
+            {
+                "topic": "Slow",
+                "count": 50,
+                "concurrency": 1,
+                "generator_options": {"latency_ms": [200, 200]},
+            }
+        ),
+    )
+    cancelled = bulkgen(server, "cancel", slow.id)
+    assert cancelled.exit_code == 0, cancelled.output
+    assert f"Batch {slow.id} is cancelled" in cancelled.stdout
+    again = bulkgen(server, "cancel", slow.id)
+    assert again.exit_code == 1
+    assert again.stderr.startswith("error: ")
+
+    batch = finished_batch(server)
+    retried = bulkgen(server, "retry", batch.id)
+    assert retried.exit_code == 0, retried.output
+    assert f"Batch {batch.id} is " in retried.stdout
+    watched = bulkgen(server, "watch", batch.id)
+    assert watched.exit_code == 0
+    assert SUMMARY.search(watched.stdout)
+
+
+@pytest.mark.parametrize("command", ["watch", "show", "items", "cancel", "retry"])
+def test_an_unknown_batch_is_one_line_and_exit_1(server: LiveServer, command: str) -> None:
+    result = bulkgen(server, command, "no-such-batch")
+    assert result.exit_code == 1
+    assert result.stderr == "error: no batch no-such-batch\n"
+    assert result.stdout == ""
+
+
+def test_an_invalid_count_is_a_clear_error(server: LiveServer) -> None:
+    result = bulkgen(server, "create", "--topic", "Renal", "--count", "0")
+    assert result.exit_code == 1
+    assert result.stderr == "error: count: Input should be greater than or equal to 1\n"
+    assert "Traceback" not in result.output
+
+
+def test_an_unreachable_server_is_a_clear_error(unused_tcp_port: int) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}"
+    result = CliRunner().invoke(app, ["batch", "list", "--server", url])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: the bulkgen server is not reachable at {url}\n"

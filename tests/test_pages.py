@@ -1,0 +1,170 @@
+"""Pages without a browser: HTML content, escaping, CSRF and origin checks."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from conftest import LiveServer, batch_body, wait_finished
+
+BATCHES = "/api/generation/batch"
+NEW = "/faculty/generate/batch/new"
+
+
+def form_values(**overrides: str) -> dict[str, str]:
+    values = {
+        "topic": "Renal physiology",
+        "title": "",
+        "item_type": "mcq",
+        "count": "5",
+        "difficulty": "hard",
+        "generator": "demo",
+        "concurrency": "2",
+        "seed": "3",
+        "latency_min": "5",
+        "latency_max": "20",
+        "fail_rate": "0",
+        "invalid_rate": "0",
+        "markup_rate": "0",
+    }
+    values.update(overrides)
+    return values
+
+
+def csrf_token(http: httpx.Client) -> str:
+    page = http.get(NEW)
+    assert page.status_code == 200
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, "the form carries a token"
+    assert http.cookies.get("bulkgen_csrf") == match.group(1)
+    return match.group(1)
+
+
+def test_root_leads_to_the_history(client: httpx.Client) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/faculty/generate/batch"
+
+
+def test_history_lists_batches_newest_first_with_escaped_titles(client: httpx.Client) -> None:
+    first = client.post(BATCHES, json=batch_body(title="Week 1 quiz")).json()
+    second = client.post(BATCHES, json=batch_body(title="<script>alert(1)</script>")).json()
+    html = client.get("/faculty/generate/batch").text
+    assert html.index(second["id"]) < html.index(first["id"])
+    assert f'href="/faculty/generate/batch/{first["id"]}"' in html
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'role="progressbar"' in html
+
+
+def test_history_of_a_new_user_is_empty_with_a_way_to_start(client: httpx.Client) -> None:
+    html = client.get("/faculty/generate/batch").text
+    assert "No batches yet" in html
+    assert f'href="{NEW}"' in html
+
+
+def test_form_post_with_a_valid_token_creates_and_redirects(client: httpx.Client) -> None:
+    token = csrf_token(client)
+    response = client.post(NEW, data={**form_values(), "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    batch_id = location.rsplit("/", 1)[-1]
+    batch = client.get(f"{BATCHES}/{batch_id}").json()
+    assert batch["config"]["topic"] == "Renal physiology"
+    assert batch["config"]["difficulty"] == "hard"
+    assert batch["config"]["generator_options"]["latency_ms"] == [5, 20]
+    assert client.get(location).status_code == 200
+
+
+def test_form_post_without_or_with_a_wrong_token_is_refused(client: httpx.Client) -> None:
+    csrf_token(client)
+    missing = client.post(NEW, data=form_values())
+    assert missing.status_code == 403
+    wrong = client.post(NEW, data={**form_values(), "csrf_token": "x" * 43})
+    assert wrong.status_code == 403
+    assert "expired" in wrong.text
+    assert client.get(BATCHES).json()["total"] == 0
+
+
+def test_form_errors_are_shown_next_to_each_field(client: httpx.Client) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        NEW,
+        data={
+            **form_values(topic="", count="0", concurrency="65", fail_rate="2", latency_max="x"),
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 422
+    html = response.text
+    assert 'data-error-for="latency_max"' in html  # not a number: reported before bounds
+    response = client.post(
+        NEW,
+        data={
+            **form_values(topic="", count="0", concurrency="65", fail_rate="2"),
+            "csrf_token": token,
+        },
+    )
+    html = response.text
+    for field in ("topic", "count", "concurrency", "fail_rate"):
+        assert f'data-error-for="{field}"' in html, field
+        assert f'id="{field}"' in html and f'aria-describedby="{field}-error"' in html
+    assert 'value="65"' in html  # what the user typed is kept
+    assert client.get(BATCHES).json()["total"] == 0
+
+
+def test_form_latency_order_error_names_the_field(client: httpx.Client) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        NEW, data={**form_values(latency_min="500", latency_max="100"), "csrf_token": token}
+    )
+    assert response.status_code == 422
+    assert 'data-error-for="latency_max"' in response.text
+
+
+def test_cross_site_writes_to_the_api_are_refused(client: httpx.Client) -> None:
+    evil = client.post(BATCHES, json=batch_body(), headers={"Origin": "http://evil.example"})
+    assert evil.status_code == 403
+    fetch_meta = client.post(BATCHES, json=batch_body(), headers={"Sec-Fetch-Site": "cross-site"})
+    assert fetch_meta.status_code == 403
+    host = client.base_url.netloc.decode()
+    same = client.post(BATCHES, json=batch_body(), headers={"Origin": f"http://{host}"})
+    assert same.status_code == 201
+    assert client.post(BATCHES, json=batch_body()).status_code == 201  # curl sends no Origin
+    assert client.get(BATCHES, headers={"Origin": "http://evil.example"}).status_code == 200
+
+
+def test_progress_page_renders_state_escaped_and_subscribes_after_it(
+    client: httpx.Client,
+) -> None:
+    batch = client.post(
+        BATCHES, json=batch_body(count=6, generator_options={"markup_rate": 1.0})
+    ).json()
+    final = wait_finished(client, batch["id"])
+    html = client.get(f"/faculty/generate/batch/{batch['id']}").text
+    assert "<img src=x" not in html and "<script>alert(" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert str(final["last_event_id"]) in html
+    assert 'role="progressbar"' in html
+
+
+def test_progress_page_of_an_unknown_or_foreign_batch_is_404(make_server) -> None:  # type: ignore[no-untyped-def]
+    live: LiveServer = make_server(user_header="X-User")
+    with httpx.Client(base_url=live.url, timeout=20) as http:
+        batch = http.post(BATCHES, json=batch_body(), headers={"X-User": "ada"}).json()
+        other = http.get(f"/faculty/generate/batch/{batch['id']}", headers={"X-User": "bob"})
+        assert other.status_code == 404
+        assert "Batch not found" in other.text
+        mine = http.get(f"/faculty/generate/batch/{batch['id']}", headers={"X-User": "ada"})
+        assert mine.status_code == 200
+
+
+def test_static_assets_are_served_by_bulkgen(client: httpx.Client) -> None:
+    css = client.get("/static/css/bulkgen.css")
+    assert css.status_code == 200 and "--status-success" in css.text
+    js = client.get("/static/js/history-view.js")
+    assert js.status_code == 200
+    assert "javascript" in js.headers["content-type"]
+    page = client.get("/faculty/generate/batch").text
+    assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
