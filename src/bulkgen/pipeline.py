@@ -134,8 +134,15 @@ class BatchRun:
             outcome = await self._attempt(index, number)
             ended = time.time()
             if isinstance(outcome, GeneratedItem):
+                # Values made here, not input: skip validation on the hot path.
                 attempts.append(
-                    Attempt(number=number, started_at=_at(began), finished_at=_at(ended))
+                    Attempt.model_construct(
+                        number=number,
+                        started_at=_at(began),
+                        finished_at=_at(ended),
+                        error_kind=None,
+                        error_message=None,
+                    )
                 )
                 return self._validated(index, attempts, outcome)
             attempts.append(

@@ -14,6 +14,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from bulkgen.models import GeneratedItem, RuleResult, Severity
@@ -215,11 +216,16 @@ def _stem_length(item: GeneratedItem, _context: _Context) -> Iterator[str]:
 def _negative_in_capitals(item: GeneratedItem, context: _Context) -> Iterator[str]:
     question = _lead_in(item.stem)
     if context.topic:
-        question = re.sub(re.escape(context.topic), " ", question, flags=re.IGNORECASE)
+        question = _topic_pattern(context.topic).sub(" ", question)
     for match in _NEGATIVE.finditer(question):
         word = match.group()
         if word != word.upper():
             yield f"negative word {word!r} in the question is in lower case; write {word.upper()!r}"
+
+
+@lru_cache(maxsize=256)
+def _topic_pattern(topic: str) -> re.Pattern[str]:
+    return re.compile(re.escape(topic), re.IGNORECASE)
 
 
 def _lead_in(stem: str) -> str:
