@@ -24,6 +24,8 @@ class LiveServer:
     thread: threading.Thread
 
     def stop(self) -> None:
+        if not self.thread.is_alive():
+            return  # already stopped by the test itself
         self.server.stop()
         self.thread.join(timeout=15)
         assert not self.thread.is_alive(), "server did not stop"

@@ -1,0 +1,69 @@
+// @ts-check
+/**
+ * The JSON API calls of the progress view (same origin; errors carry the API's detail).
+ * @module batch-api
+ */
+
+import { summaryFromItem } from "./feed-row.js";
+
+/** @typedef {import("./types.js").Batch} Batch */
+/** @typedef {import("./types.js").Item} Item */
+/** @typedef {import("./types.js").ItemSummary} ItemSummary */
+
+/** @param {string} batchId */
+function batchUrl(batchId) {
+  return `/api/generation/batch/${encodeURIComponent(batchId)}`;
+}
+
+/**
+ * @param {string} url
+ * @param {RequestInit} [init]
+ * @returns {Promise<unknown>}
+ */
+async function requestJson(url, init = {}) {
+  const response = await fetch(url, {
+    ...init,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const detail = body && typeof body === "object" && "detail" in body ? body.detail : null;
+    const message = typeof detail === "string" ? detail : `${response.status} ${response.statusText}`;
+    throw new Error(message);
+  }
+  return body;
+}
+
+/**
+ * @param {string} batchId
+ * @returns {Promise<Batch>}
+ */
+export async function getBatch(batchId) {
+  return /** @type {Batch} */ (await requestJson(batchUrl(batchId)));
+}
+
+/**
+ * Items `offset` … `offset + limit - 1` in index order, as feed summaries.
+ * @param {string} batchId
+ * @param {number} offset
+ * @param {number} limit at most 500
+ * @returns {Promise<ItemSummary[]>}
+ */
+export async function listItems(batchId, offset, limit) {
+  const query = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+  const page = /** @type {{items: Item[]}} */ (
+    await requestJson(`${batchUrl(batchId)}/items?${query}`)
+  );
+  return page.items.map(summaryFromItem);
+}
+
+/**
+ * Cancel the batch, or re-queue its failed items.
+ * @param {string} batchId
+ * @param {"cancel" | "retry"} action
+ * @returns {Promise<Batch>}
+ */
+export async function postBatchAction(batchId, action) {
+  return /** @type {Batch} */ (await requestJson(`${batchUrl(batchId)}/${action}`, { method: "POST" }));
+}

@@ -1,0 +1,132 @@
+// @ts-check
+/**
+ * The numbers at the top of the progress view: the bar, the counts by state, time
+ * remaining, elapsed time and throughput, shown from the latest progress snapshot. Between
+ * snapshots, elapsed time and time remaining move on with the browser's clock.
+ * @module progress-summary
+ */
+
+import {
+  formatCount,
+  formatElapsed,
+  formatPercent,
+  formatRate,
+  formatSeconds,
+  formatTimestamp,
+} from "./format.js";
+
+/** @typedef {import("./types.js").Snapshot} Snapshot */
+/** @typedef {import("./types.js").BatchStatus} BatchStatus */
+
+const COUNTS = /** @type {const} */ (["completed", "in_progress", "failed", "pending"]);
+const SEGMENTS = /** @type {const} */ (["completed", "failed", "in_progress"]);
+const FINISHED = new Set(["completed", "cancelled", "failed"]);
+
+/**
+ * @param {string} status
+ * @returns {boolean} whether a batch in this status stays there until someone acts
+ */
+export function isFinished(status) {
+  return FINISHED.has(status);
+}
+
+export class ProgressSummary {
+  /**
+   * @param {HTMLElement} root the page's root element
+   * @param {Snapshot} snapshot the state the server rendered
+   */
+  constructor(root, snapshot) {
+    this.root = root;
+    this.snapshot = snapshot;
+    this.receivedAt = performance.now();
+    this.shownElapsed = 0;
+    this.bar = root.querySelector("[role=progressbar]");
+    this.tick();
+  }
+
+  /**
+   * Show a newer snapshot.
+   * @param {Snapshot} snapshot
+   */
+  show(snapshot) {
+    if (snapshot.finished_at === null && this.snapshot.finished_at !== null) this.shownElapsed = 0;
+    this.snapshot = snapshot;
+    this.receivedAt = performance.now();
+    const done = snapshot.completed + snapshot.failed;
+    this.text("finished-count", formatCount(done));
+    this.text("total", formatCount(snapshot.total));
+    this.text("percent", `${formatPercent(snapshot.percent)}%`);
+    for (const key of COUNTS) {
+      const cell = this.root.querySelector(`[data-count="${key}"]`);
+      if (cell) cell.textContent = formatCount(snapshot[key]);
+    }
+    if (this.bar) {
+      this.bar.setAttribute("aria-valuemax", String(snapshot.total));
+      this.bar.setAttribute("aria-valuenow", String(done));
+      this.bar.setAttribute("aria-valuetext", valueText(snapshot));
+      const total = snapshot.total || 1;
+      for (const key of SEGMENTS) {
+        const seg = /** @type {HTMLElement | null} */ (this.bar.querySelector(`[data-seg="${key}"]`));
+        if (seg) seg.style.width = `${(100 * snapshot[key]) / total}%`;
+      }
+    }
+    this.text("throughput", formatRate(snapshot.throughput_per_min));
+    this.text(
+      "success-rate",
+      snapshot.success_rate === null ? "—" : `${formatPercent(100 * snapshot.success_rate)}%`,
+    );
+    this.text("started-at", formatTimestamp(snapshot.started_at));
+    this.tick();
+  }
+
+  /** Move elapsed time and time remaining on (called every second). */
+  tick() {
+    const snapshot = this.snapshot;
+    const since = (performance.now() - this.receivedAt) / 1000;
+    this.text("elapsed", formatElapsed(this.elapsed(since)));
+    let eta = "—";
+    if (isFinished(snapshot.status)) {
+      eta = "Done";
+    } else if (snapshot.eta_seconds !== null) {
+      eta = formatSeconds(Math.max(0, snapshot.eta_seconds - since));
+    }
+    this.text("eta", eta);
+  }
+
+  /**
+   * Seconds since the batch started: exact once finished, else the server's figure moved
+   * on by the browser's clock (so the two clocks need not agree), never going back.
+   * @param {number} since seconds since the snapshot arrived
+   * @returns {number | null}
+   */
+  elapsed(since) {
+    const { started_at: started, finished_at: finished, elapsed_seconds: base } = this.snapshot;
+    if (started === null) return null;
+    if (finished !== null) return (Date.parse(finished) - Date.parse(started)) / 1000;
+    this.shownElapsed = Math.max(this.shownElapsed, (base ?? 0) + since);
+    return this.shownElapsed;
+  }
+
+  /**
+   * @param {string} role
+   * @param {string} value
+   */
+  text(role, value) {
+    const node = this.root.querySelector(`[data-role="${role}"]`);
+    if (node && node.textContent !== value) node.textContent = value;
+  }
+}
+
+/**
+ * What a screen reader says for the bar.
+ * @param {Snapshot} snapshot
+ * @returns {string}
+ */
+export function valueText(snapshot) {
+  const done = snapshot.completed + snapshot.failed;
+  return (
+    `${formatCount(done)} of ${formatCount(snapshot.total)} items finished ` +
+    `(${formatPercent(snapshot.percent)}%): ${formatCount(snapshot.completed)} passed, ` +
+    `${formatCount(snapshot.failed)} failed`
+  );
+}

@@ -1,0 +1,226 @@
+// @ts-check
+/**
+ * The live progress view of one batch (`/faculty/generate/batch/{id}`).
+ *
+ * The server renders the state up to event `data-last-event-id`; this module follows the
+ * batch's SSE stream from that id (never from zero), applies each burst of events once per
+ * animation frame, shows the connection's state, and runs the cancel and retry actions.
+ * A finished batch opens no stream until it is retried.
+ * @module progress-view
+ */
+
+import { getBatch, listItems, postBatchAction } from "./batch-api.js";
+import { BatchStream } from "./event-stream.js";
+import { FeedWindow, part, setText } from "./feed-window.js";
+import { isFinished, ProgressSummary } from "./progress-summary.js";
+
+/** @typedef {import("./types.js").Snapshot} Snapshot */
+/** @typedef {import("./types.js").ItemSummary} ItemSummary */
+/** @typedef {import("./types.js").BatchStatus} BatchStatus */
+/** @typedef {import("./event-stream.js").StreamEvent} StreamEvent */
+/** @typedef {import("./event-stream.js").StreamState} StreamState */
+/** @typedef {"connecting" | "live" | "reconnecting" | "finished"} Connection */
+
+/** @type {Record<Connection, string>} */
+const CONNECTION_LABELS = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  finished: "Finished",
+};
+const FIRST_RETRY_MS = 1000;
+const LAST_RETRY_MS = 30_000;
+
+/**
+ * Start the view on the page's root element (`#progress-view`).
+ * @param {HTMLElement} root
+ * @returns {ProgressView}
+ */
+export function startProgressView(root) {
+  const view = new ProgressView(root);
+  view.start();
+  return view;
+}
+
+export class ProgressView {
+  /** @param {HTMLElement} root */
+  constructor(root) {
+    this.root = root;
+    this.batchId = root.dataset.batchId ?? "";
+    const snapshot = /** @type {Snapshot} */ (
+      JSON.parse(part(root, "#progress-snapshot", HTMLScriptElement).textContent ?? "{}")
+    );
+    this.snapshot = snapshot;
+    this.status = snapshot.status;
+    this.summary = new ProgressSummary(root, snapshot);
+    this.feed = new FeedWindow(part(root, "[data-role=feed-card]", HTMLElement), {
+      limit: Number(root.dataset.feedWindow ?? "200"),
+      started: snapshot.total - snapshot.pending,
+      load: (offset, limit) => listItems(this.batchId, offset, limit),
+    });
+    this.connection = part(root, "[data-connection]", HTMLElement);
+    this.cancelButton = part(root, "[data-action=cancel]", HTMLButtonElement);
+    this.retryButton = part(root, "[data-action=retry]", HTMLButtonElement);
+    this.actionMessage = part(root, "[data-role=action-message]", HTMLElement);
+    this.busy = false;
+    this.retryDelay = FIRST_RETRY_MS;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.reopenTimer = null;
+    this.stream = new BatchStream(
+      `/api/generation/batch/${encodeURIComponent(this.batchId)}/progress`,
+      { onBurst: (events) => this.applyBurst(events), onState: (state) => this.onStreamState(state) },
+    );
+    this.stream.lastId = Number(root.dataset.lastEventId ?? "0");
+  }
+
+  start() {
+    this.cancelButton.addEventListener("click", () => void this.act("cancel"));
+    this.retryButton.addEventListener("click", () => void this.act("retry"));
+    setInterval(() => this.summary.tick(), 1000);
+    if (isFinished(this.status)) {
+      this.setConnection("finished");
+    } else {
+      this.stream.open(this.stream.lastId);
+    }
+    this.showStatus(this.status);
+    this.root.dataset.ready = "true";
+  }
+
+  /**
+   * Apply what arrived since the last frame: the latest state of each item, the latest
+   * snapshot, and the end of the batch.
+   * @param {StreamEvent[]} events
+   */
+  applyBurst(events) {
+    /** @type {Map<number, ItemSummary>} */
+    const items = new Map();
+    /** @type {Snapshot | null} */
+    let snapshot = null;
+    let complete = false;
+    for (const event of events) {
+      if (event.type.startsWith("item.")) {
+        const item = /** @type {ItemSummary} */ (event.data);
+        items.set(item.index, item);
+      } else if (event.type === "batch.progress" || event.type === "batch.complete") {
+        snapshot = /** @type {Snapshot} */ (event.data);
+        complete ||= event.type === "batch.complete";
+      }
+    }
+    if (items.size > 0) this.feed.apply(items.values());
+    if (snapshot !== null) this.showSnapshot(snapshot);
+    if (complete) this.setConnection("finished");
+  }
+
+  /** @param {Snapshot} snapshot */
+  showSnapshot(snapshot) {
+    this.snapshot = snapshot;
+    this.summary.show(snapshot);
+    this.showStatus(snapshot.status);
+  }
+
+  /** @param {StreamState} state */
+  onStreamState(state) {
+    if (state === "live") {
+      this.retryDelay = FIRST_RETRY_MS;
+      this.setConnection("live");
+    } else if (state === "connecting") {
+      if (this.connection.dataset.connection !== "reconnecting") this.setConnection("connecting");
+    } else if (state === "reconnecting") {
+      this.setConnection("reconnecting");
+    } else {
+      this.setConnection("reconnecting");
+      void this.recover();
+    }
+  }
+
+  /**
+   * The browser gave up on the stream (an error status, or 204 at the end): find out
+   * where the batch is, then show its end or connect again after a growing delay.
+   */
+  async recover() {
+    try {
+      const batch = await getBatch(this.batchId);
+      if (isFinished(batch.status) && batch.last_event_id <= this.stream.lastId) {
+        this.showSnapshot(batch.progress);
+        this.setConnection("finished");
+        return;
+      }
+    } catch {
+      // The server is unreachable: try again later.
+    }
+    this.reopenLater();
+  }
+
+  reopenLater() {
+    if (this.reopenTimer !== null) clearTimeout(this.reopenTimer);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      if (this.connection.dataset.connection !== "finished") this.stream.open(this.stream.lastId);
+    }, this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, LAST_RETRY_MS);
+  }
+
+  /**
+   * Cancel the batch, or retry its failed items and follow the new run.
+   * @param {"cancel" | "retry"} action
+   */
+  async act(action) {
+    this.busy = true;
+    this.showActions();
+    this.say(action === "cancel" ? "Cancelling…" : "Re-queuing failed items…", false);
+    try {
+      const batch = await postBatchAction(this.batchId, action);
+      this.say("", false);
+      if (action === "retry") {
+        this.showSnapshot(batch.progress);
+        // Resume from the last event this page has seen: the re-queued items come first.
+        this.setConnection("connecting");
+        this.stream.open(this.stream.lastId);
+      }
+    } catch (error) {
+      const problem = error instanceof Error ? error.message : String(error);
+      this.say(`Could not ${action === "cancel" ? "cancel" : "retry"}: ${problem}`, true);
+    } finally {
+      this.busy = false;
+      this.showActions();
+    }
+  }
+
+  /**
+   * @param {string} text
+   * @param {boolean} isError
+   */
+  say(text, isError) {
+    this.actionMessage.textContent = text;
+    this.actionMessage.hidden = text === "";
+    this.actionMessage.classList.toggle("action-error", isError);
+  }
+
+  /** @param {BatchStatus} status */
+  showStatus(status) {
+    this.status = status;
+    this.root.dataset.status = status;
+    const badge = this.root.querySelector("[data-role=status]");
+    if (badge) {
+      badge.className = `badge status-${status}`;
+      badge.textContent = status.replace("_", " ");
+    }
+    this.showActions();
+  }
+
+  showActions() {
+    const { status, snapshot } = this;
+    const finished = isFinished(status);
+    this.cancelButton.disabled = this.busy || finished;
+    const retryable = snapshot.failed > 0 || (status === "cancelled" && snapshot.pending > 0);
+    this.retryButton.disabled = this.busy || !finished || !retryable;
+  }
+
+  /** @param {Connection} state */
+  setConnection(state) {
+    if (state === "finished") this.stream.close();
+    this.connection.dataset.connection = state;
+    const label = this.connection.querySelector("[data-role=connection-label]");
+    if (label instanceof HTMLElement) setText(label, CONNECTION_LABELS[state]);
+  }
+}

@@ -1,0 +1,82 @@
+// @ts-check
+/**
+ * Shapes of the JSON the progress view reads: the SSE stream's `data` lines and the REST
+ * API's bodies (see `bulkgen.models`). Types only; nothing runs here.
+ * @module types
+ */
+
+/** @typedef {"pending" | "in_progress" | "completed" | "failed"} ItemStatus */
+/** @typedef {"queued" | "running" | "completed" | "cancelled" | "failed"} BatchStatus */
+
+/**
+ * @typedef {object} RuleResult
+ * @property {string} rule
+ * @property {string} severity
+ * @property {string} message
+ */
+
+/**
+ * @typedef {object} ItemError
+ * @property {string} kind `validation`, a generation error kind, or `cancelled`
+ * @property {string} message
+ * @property {RuleResult[]} rules
+ * @property {boolean} transient
+ */
+
+/**
+ * An item as item events carry it (one feed row's worth).
+ * @typedef {object} ItemSummary
+ * @property {number} index
+ * @property {ItemStatus} status
+ * @property {number} attempts
+ * @property {string | null} started_at
+ * @property {string | null} finished_at
+ * @property {number | null} duration_ms
+ * @property {string | null} stem_preview
+ * @property {string | null} answer
+ * @property {RuleResult[]} warnings
+ * @property {ItemError | null} error
+ */
+
+/**
+ * An item as the items API lists it.
+ * @typedef {object} Item
+ * @property {number} index
+ * @property {ItemStatus} status
+ * @property {unknown[]} attempts
+ * @property {string | null} started_at
+ * @property {string | null} finished_at
+ * @property {number | null} duration_ms
+ * @property {{stem: string, answer: string} | null} result
+ * @property {RuleResult[]} warnings
+ * @property {ItemError | null} error
+ */
+
+/**
+ * Where a batch stands: the same shape in REST and in `batch.progress`.
+ * @typedef {object} Snapshot
+ * @property {number} total
+ * @property {number} completed
+ * @property {number} failed
+ * @property {number} in_progress
+ * @property {number} pending
+ * @property {number} percent
+ * @property {number | null} success_rate
+ * @property {number | null} throughput_per_min
+ * @property {number | null} eta_seconds
+ * @property {number | null} elapsed_seconds
+ * @property {BatchStatus} status
+ * @property {string | null} started_at
+ * @property {string | null} finished_at
+ */
+
+/**
+ * A batch as the API returns it (the fields the page uses).
+ * @typedef {object} Batch
+ * @property {string} id
+ * @property {BatchStatus} status
+ * @property {Snapshot} progress
+ * @property {number} last_event_id
+ */
+
+export {};
