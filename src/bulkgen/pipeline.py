@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 
 from bulkgen.errors import GenerationError, NotFound, PermanentGenerationError
 from bulkgen.generators import GenerationRequest, Generator, build_generator
@@ -42,7 +41,12 @@ def _at(seconds: float) -> datetime:
 
 
 class BatchRun:
-    """Generates one batch's pending items until none is left or it is stopped."""
+    """Generates one batch's pending items until none is left or it is stopped.
+
+    A scanner walks the batch's pending items in index order and hands them to
+    ``concurrency`` long-lived workers through a small queue; a worker takes the next item
+    as soon as it is free, so there is no task per item.
+    """
 
     def __init__(
         self,
@@ -61,9 +65,10 @@ class BatchRun:
         self._writer = writer
         self._generator = generator
         self._global_slots = global_slots
-        self._slots = asyncio.Semaphore(config.concurrency)
         self._settings = settings
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue(maxsize=config.concurrency)
+        self._claimed: set[int] = set()
+        self._workers: list[asyncio.Task[None]] = []
         self._seen_stems: set[str] = set()
         self._poked = asyncio.Event()
         self._stopping = False
@@ -74,50 +79,65 @@ class BatchRun:
 
     async def run(self) -> None:
         self._seen_stems = await self._store.passed_stem_keys(self.batch_id)
+        self._workers = [
+            asyncio.create_task(self._worker()) for _ in range(self.config.concurrency)
+        ]
+        try:
+            await self._scan()
+        finally:
+            await self._stop_workers()
+
+    async def _scan(self) -> None:
         cursor = -1
         while not self._stopping:
             indices = await self._store.pending_indices(self.batch_id, after=cursor, limit=_PAGE)
-            indices = [i for i in indices if i not in self._in_flight]
             if indices:
-                await self._launch(indices)
+                await self._enqueue([i for i in indices if i not in self._claimed])
                 cursor = indices[-1]
                 continue
-            if self._in_flight:
-                await self._wait_for_room_or_poke()
-            elif cursor == -1 and not self._poked.is_set():
-                return
-            # Rescan from the start only once what the workers reported is committed, so
-            # an item whose finish is still queued is not taken for pending.
-            self._poked.clear()
+            # At the end of the batch: let the workers finish and the writer commit, so an
+            # item whose finish is still queued is not taken for pending; then look again
+            # from the start, where a retry may have put items back.
+            await self._queue.join()
             await self._writer.flush()
+            if cursor == -1 and not self._poked.is_set():
+                return
+            self._poked.clear()
             cursor = -1
+
+    async def _enqueue(self, indices: list[int]) -> None:
+        if not indices:
+            return
+        prior = await self._store.prior_attempts(self.batch_id, indices)
+        for index in indices:
+            if self._stopping:
+                return
+            self._claimed.add(index)
+            await self._queue.put((index, prior.get(index, 0)))
+
+    async def _worker(self) -> None:
+        while True:
+            index, prior_attempts = await self._queue.get()
+            try:
+                await self._work(index, prior_attempts)
+            except Exception:
+                # A bug here must not cost the batch a worker; the item stays in progress
+                # and is put back to pending at the next start.
+                log.exception("item %d of batch %s could not be processed", index, self.batch_id)
+            finally:
+                self._claimed.discard(index)
+                self._queue.task_done()
 
     async def stop(self) -> None:
         """Stop scheduling and interrupt the items being generated."""
         self._stopping = True
-        tasks = list(self._in_flight.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._stop_workers()
 
-    async def _launch(self, indices: list[int]) -> None:
-        prior = await self._store.prior_attempts(self.batch_id, indices)
-        for index in indices:
-            await self._slots.acquire()
-            if self._stopping:
-                self._slots.release()
-                return
-            task = asyncio.create_task(self._work(index, prior.get(index, 0)))
-            self._in_flight[index] = task
-            task.add_done_callback(partial(self._done, index))
-
-    def _done(self, index: int, _task: asyncio.Task[None]) -> None:
-        self._in_flight.pop(index, None)
-        self._slots.release()
-        self._poked.set()
-
-    async def _wait_for_room_or_poke(self) -> None:
-        await self._poked.wait()
+    async def _stop_workers(self) -> None:
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
     async def _work(self, index: int, prior_attempts: int) -> None:
         async with self._global_slots:
@@ -134,15 +154,8 @@ class BatchRun:
             outcome = await self._attempt(index, number)
             ended = time.time()
             if isinstance(outcome, GeneratedItem):
-                # Values made here, not input: skip validation on the hot path.
                 attempts.append(
-                    Attempt.model_construct(
-                        number=number,
-                        started_at=_at(began),
-                        finished_at=_at(ended),
-                        error_kind=None,
-                        error_message=None,
-                    )
+                    Attempt(number=number, started_at=_at(began), finished_at=_at(ended))
                 )
                 return self._validated(index, attempts, outcome)
             attempts.append(

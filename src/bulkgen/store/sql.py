@@ -229,8 +229,7 @@ def _summary(
     duration = None
     if item.started_at is not None and item.finished_at is not None:
         duration = round((item.finished_at - item.started_at) * 1000.0, 1)
-    # Built from values this module produced itself: no need to validate them again.
-    return ItemSummary.model_construct(
+    return ItemSummary(
         index=item.index,
         status=ItemStatus(item.status),
         attempts=item.attempts_made(),
@@ -304,16 +303,15 @@ def _compiled(statement: Any, dialect: Dialect) -> SQLCompiler:
     return found
 
 
+# What a transaction needs to know of an item it changes. The result columns are not
+# read: only a finish sets them, and an item in any other state has none (a retry and a
+# recovery clear them), so writing them back empty is exact.
 _ITEM_COLUMNS = (
     items.c.idx,
     items.c.status,
     items.c.attempts,
     items.c.started_at,
     items.c.finished_at,
-    items.c.result,
-    items.c.warnings,
-    items.c.error,
-    items.c.stem_key,
 )
 
 
@@ -635,10 +633,6 @@ class SQLStore:
                 attempts=row.attempts,
                 started_at=row.started_at,
                 finished_at=row.finished_at,
-                result=row.result,
-                warnings=row.warnings,
-                error=row.error,
-                stem_key=row.stem_key,
             )
             for row in rows
         }
