@@ -12,6 +12,7 @@ import pytest
 from bulkgen.errors import TransientGenerationError
 from bulkgen.generators import GenerationRequest
 from bulkgen.models import BatchConfig, BatchStatus, GeneratedItem, ItemStatus, Option
+from bulkgen.pipeline import JITTER, MAX_RETRY_AFTER_SECONDS, backoff_seconds
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -202,3 +203,47 @@ async def test_writer_retries_a_group_the_database_refused(tmp_path: Path) -> No
     finally:
         await writer.close()
         await store.close()
+
+
+def test_backoff_doubles_honours_retry_after_and_adds_bounded_jitter() -> None:
+    for failures, expected in [(1, 0.5), (2, 1.0), (3, 2.0)]:
+        waits = [backoff_seconds(0.5, failures) for _ in range(200)]
+        assert all(expected <= wait <= expected * (1 + JITTER) for wait in waits)
+        assert len(set(waits)) > 1  # jittered
+    assert 3.0 <= backoff_seconds(0.5, 1, retry_after=3.0) <= 3.0 * (1 + JITTER)
+    assert 1.0 <= backoff_seconds(0.5, 2, retry_after=0.1) <= 1.0 * (1 + JITTER)
+    capped = backoff_seconds(0.5, 1, retry_after=86_400)
+    assert MAX_RETRY_AFTER_SECONDS <= capped <= MAX_RETRY_AFTER_SECONDS * (1 + JITTER)
+
+
+async def test_a_transient_error_s_retry_after_delays_the_next_attempt(tmp_path: Path) -> None:
+    class Limited:
+        name = "limited"
+
+        def __init__(self) -> None:
+            self.times: list[float] = []
+            self.closed = 0
+
+        async def generate(self, request: GenerationRequest) -> GeneratedItem:
+            self.times.append(time.monotonic())
+            if request.attempt == 1:
+                raise TransientGenerationError("rate_limited", "429", retry_after=0.3)
+            return good_item(request.index)
+
+        async def aclose(self) -> None:
+            self.closed += 1
+
+    limited = Limited()
+    settings = Settings(database=tmp_path / "r.db", retry_backoff_seconds=0.001)
+    services = await Services.start(settings, generator_factory=lambda _c: limited)
+    try:
+        batch = await services.create_batch("ada", BatchConfig(topic="Optics", count=1))
+        assert await finished(services, batch.id) is BatchStatus.COMPLETED
+        assert limited.times[1] - limited.times[0] >= 0.3
+        for _ in range(200):  # the batch ends in the store just before its run does
+            if not services.runner.running:
+                break
+            await asyncio.sleep(0.01)
+        assert limited.closed == 1  # the run released its generator when it ended
+    finally:
+        await services.stop()

@@ -1,4 +1,4 @@
-"""``bulkgen batch …``: create, list, inspect and watch batches on a running server.
+"""``bulkgen batch …``: create, list, inspect, watch and export batches on a running server.
 
 A thin layer over :class:`bulkgen.client.BulkgenClient`. Every failure ends with one line
 on stderr and exit code 1. Anything the server returns may contain generated text, so it
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -27,11 +28,12 @@ from bulkgen.cli_format import (
     status_text,
 )
 from bulkgen.cli_watch import watch_batch
-from bulkgen.client import BulkgenClient, ClientError
-from bulkgen.models import Batch, Difficulty, Item, ItemStatus
+from bulkgen.client import BulkgenClient, ClientError, ExportFile
+from bulkgen.export import ExportFormat
+from bulkgen.models import Batch, DemoOptions, Difficulty, Item, ItemStatus, OpenAIOptions
 
 batch_app = typer.Typer(
-    help="Create, list, show and watch batches on a running server.",
+    help="Create, list, show, watch and export batches on a running server.",
     no_args_is_help=True,
 )
 
@@ -198,6 +200,54 @@ def watch(
     _run(run(), interrupted=STOPPED_WATCHING)
 
 
+@batch_app.command()
+def export(
+    batch_id: BatchIdArg,
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="jsonl (JSON Lines), csv, moodle (Moodle XML) or qti (QTI 2.1 package, ZIP)",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write, '-' for stdout [default: the server's file name, here]",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+    server: ServerOpt = DEFAULT_SERVER,
+) -> None:
+    """Download a batch's passed items as a file to import elsewhere (an LMS, a sheet)."""
+    to_stdout = output is not None and str(output) == "-"
+    if output is not None and not to_stdout and not force and output.exists():
+        _fail(f"{output} exists; use --force to overwrite it")
+    exported = _run(_call(server, lambda client: client.export(batch_id, export_format)))
+    if to_stdout:
+        typer.get_binary_stream("stdout").write(exported.content)
+        return
+    path = output if output is not None else Path(exported.filename)
+    _write_export(path, exported, force=force)
+
+
+def _write_export(path: Path, exported: ExportFile, *, force: bool) -> None:
+    try:
+        # "x" creates the file or fails: nothing is overwritten without --force, even if
+        # the file appeared while the export downloaded.
+        with path.open("wb" if force else "xb") as file:
+            file.write(exported.content)
+    except FileExistsError:
+        _fail(f"{path} exists; use --force to overwrite it")
+    except OSError as error:
+        _fail(f"cannot write {path}: {error.strerror or error}")
+    count = exported.item_count
+    what = f"{count} passed item{'s' if count != 1 else ''}" if count is not None else "the items"
+    output_console().print(Text(f"Exported {what} to {path}"), soft_wrap=True)
+
+
 # --- running -----------------------------------------------------------------------------
 
 
@@ -301,8 +351,7 @@ def _batch_details(batch: Batch) -> Table:
         ("concurrency", str(config.concurrency)),
         (
             "options",
-            f"seed {options.seed}, latency {options.latency_ms[0]}–{options.latency_ms[1]} ms,"
-            f" fail rate {options.fail_rate}, invalid rate {options.invalid_rate}",
+            _options_text(options),
         ),
         ("progress", f"{done}/{progress.total} ({progress.percent:.1f}%)"),
         ("completed", str(progress.completed)),
@@ -364,3 +413,18 @@ def _when(moment: datetime | None, *, compact: bool = False) -> str:
         return local.strftime("%Y-%m-%d %H:%M:%S")
     same_day = local.date() == datetime.now(local.tzinfo).date()
     return local.strftime("%H:%M" if same_day else "%Y-%m-%d")
+
+
+def _options_text(options: DemoOptions | OpenAIOptions) -> str:
+    """The generator options of a batch in one line."""
+    if isinstance(options, OpenAIOptions):
+        rate = options.requests_per_minute or "server default"
+        objective = (
+            f", objective {options.learning_objective!r}" if options.learning_objective else ""
+        )
+        return f"temperature {options.temperature}, {rate} requests/min{objective}"
+    low, high = options.latency_ms
+    return (
+        f"seed {options.seed}, latency {low}–{high} ms,"
+        f" fail rate {options.fail_rate}, invalid rate {options.invalid_rate}"
+    )

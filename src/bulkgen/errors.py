@@ -4,12 +4,14 @@
     ├── NotFound            a batch that does not exist or that the caller may not see
     ├── InvalidCursor       an SSE cursor that is not a sequence number of the batch's log
     ├── Conflict            an action the batch's current state does not allow
+    ├── InvalidConfig       a batch config this server cannot run (a 422 naming the field)
     └── GenerationError     a generator could not produce an item
         ├── TransientGenerationError   worth another attempt (timeouts, rate limits)
         └── PermanentGenerationError   retrying will not help (malformed output, refusals)
 
-The HTTP layer maps NotFound to 404, InvalidCursor to 400 and Conflict to 409; generation
-errors never reach HTTP, they end up in the failed item's error details.
+The HTTP layer maps NotFound to 404, InvalidCursor to 400, Conflict to 409 and
+InvalidConfig to 422; generation errors never reach HTTP, they end up in the failed item's
+error details.
 """
 
 from __future__ import annotations
@@ -31,6 +33,19 @@ class Conflict(BulkgenError):
     """The batch's current state does not allow the requested action."""
 
 
+class InvalidConfig(BulkgenError):
+    """A batch config that is valid on its own but that this server cannot run.
+
+    For example ``generator: openai`` when no API key is configured. ``field`` names the
+    config field at fault, so the 422 points at it like a validation error does.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 class GenerationError(BulkgenError):
     """A generator failed to produce an item.
 
@@ -47,9 +62,17 @@ class GenerationError(BulkgenError):
 
 
 class TransientGenerationError(GenerationError):
-    """A failure that another attempt may not hit: retried with backoff."""
+    """A failure that another attempt may not hit: retried with backoff.
+
+    ``retry_after`` is how long the provider asked to wait (``Retry-After``), in seconds;
+    the pipeline waits at least that long before the next attempt.
+    """
 
     transient = True
+
+    def __init__(self, kind: str, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(kind, message)
+        self.retry_after = retry_after
 
 
 class PermanentGenerationError(GenerationError):

@@ -10,13 +10,23 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 MAX_COUNT = 10_000
 MAX_CONCURRENCY = 64
 MAX_TOPIC = 200
 MAX_TITLE = 200
 MAX_LATENCY_MS = 60_000
+MAX_LEARNING_OBJECTIVE = 500
+MAX_REQUESTS_PER_MINUTE = 10_000
 
 
 class ItemStatus(StrEnum):
@@ -89,7 +99,34 @@ class DemoOptions(Strict):
         return self
 
 
-GeneratorName = Literal["demo"]
+class OpenAIOptions(Strict):
+    """Options of the ``openai`` generator (any OpenAI-compatible Chat Completions endpoint).
+
+    The endpoint, key and default model are server settings, never part of a batch.
+    """
+
+    learning_objective: str | None = Field(
+        default=None,
+        max_length=MAX_LEARNING_OBJECTIVE,
+        description="What a student who answers correctly has shown; written into the prompt.",
+    )
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    requests_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REQUESTS_PER_MINUTE,
+        description="This batch's request-rate limit; the server's "
+        "`openai_requests_per_minute` when unset.",
+    )
+
+
+GeneratorName = Literal["demo", "openai"]
+GeneratorOptions = DemoOptions | OpenAIOptions
+#: The options model of each generator; ``generator_options`` is validated as this one.
+OPTIONS_BY_GENERATOR: dict[str, type[DemoOptions] | type[OpenAIOptions]] = {
+    "demo": DemoOptions,
+    "openai": OpenAIOptions,
+}
 
 
 class BatchConfig(Strict):
@@ -103,7 +140,7 @@ class BatchConfig(Strict):
     model: str | None = Field(default=None, max_length=200)
     concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY)
     title: str | None = Field(default=None, max_length=MAX_TITLE)
-    generator_options: DemoOptions = Field(default_factory=DemoOptions)
+    generator_options: GeneratorOptions = Field(default_factory=DemoOptions)
 
     @model_validator(mode="before")
     @classmethod
@@ -112,10 +149,67 @@ class BatchConfig(Strict):
             data = {**data, "topic": data["topic"].strip()}
         return data
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _options_of_generator(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """Validate ``generator_options`` as the options of the named generator.
+
+        Errors keep their place (``generator_options.temperature``), unknown option fields
+        are still rejected, and the other fields' errors are reported with them; a plain
+        union would name both option models in every error.
+        """
+        if not isinstance(data, dict):
+            return handler(data)
+        options_model = OPTIONS_BY_GENERATOR.get(str(data.get("generator", "demo")))
+        if options_model is None:
+            return handler(data)  # the unknown generator is the error reported
+        raw = data.get("generator_options")
+        problems: list[InitErrorDetails] = []
+        if raw is None:
+            data = {**data, "generator_options": options_model()}
+        elif not isinstance(raw, options_model):
+            if isinstance(raw, BaseModel):
+                raw = raw.model_dump()  # the other generator's options: rejected field by field
+            try:
+                data = {**data, "generator_options": options_model.model_validate(raw)}
+            except ValidationError as error:
+                problems = _details(error, ("generator_options",))
+                data = {**data, "generator_options": options_model()}
+        try:
+            config = handler(data)
+        except ValidationError as error:
+            if not problems:
+                raise
+            problems = [*_details(error), *problems]
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return config
+
+
+def _details(error: ValidationError, under: tuple[str, ...] = ()) -> list[InitErrorDetails]:
+    """The errors of ``error``, placed under the field path ``under``."""
+    details: list[InitErrorDetails] = []
+    for problem in error.errors():
+        detail = InitErrorDetails(
+            type=problem["type"], loc=(*under, *problem["loc"]), input=problem["input"]
+        )
+        if "ctx" in problem:
+            detail["ctx"] = problem["ctx"]
+        details.append(detail)
+    return details
+
 
 class Option(BaseModel):
     key: str
     text: str
+
+
+class TokenUsage(BaseModel):
+    """Tokens one successful generation request used, as the provider reported them."""
+
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    total_tokens: int = Field(ge=0)
 
 
 class GeneratedItem(BaseModel):
@@ -125,6 +219,9 @@ class GeneratedItem(BaseModel):
     options: list[Option]
     answer: str
     rationale: str
+    usage: TokenUsage | None = Field(
+        default=None, description="Tokens the request that produced the item used (real models)."
+    )
 
 
 class RuleResult(BaseModel):

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bulkgen.errors import GenerationError, NotFound, PermanentGenerationError
-from bulkgen.generators import GenerationRequest, Generator, build_generator
+from bulkgen.errors import (
+    GenerationError,
+    NotFound,
+    PermanentGenerationError,
+    TransientGenerationError,
+)
+from bulkgen.generators import GenerationRequest, Generator, build_generator, close_generator
 from bulkgen.models import (
     Attempt,
     BatchConfig,
@@ -34,6 +40,23 @@ log = logging.getLogger(__name__)
 
 GeneratorFactory = Callable[[BatchConfig], Generator]
 _PAGE = 256
+#: Longest wait a provider's ``Retry-After`` can impose before an item's next attempt.
+MAX_RETRY_AFTER_SECONDS = 60.0
+#: The jitter added to a wait, as a share of it: U(0, JITTER × wait).
+JITTER = 0.25
+
+
+def backoff_seconds(base: float, failures: int, retry_after: float | None = None) -> float:
+    """The wait before the next attempt after ``failures`` failed ones.
+
+    ``base × 2^(failures − 1)``, or what the provider asked (``Retry-After``, at most
+    ``MAX_RETRY_AFTER_SECONDS``) when that is longer, plus up to a quarter of it at random
+    so that the workers a rate limit hit together do not come back together.
+    """
+    wait = base * 2.0 ** (failures - 1)
+    if retry_after is not None:
+        wait = max(wait, min(retry_after, MAX_RETRY_AFTER_SECONDS))
+    return wait + random.uniform(0, JITTER * wait)
 
 
 def _at(seconds: float) -> datetime:
@@ -86,6 +109,7 @@ class BatchRun:
             await self._scan()
         finally:
             await self._stop_workers()
+            await close_generator(self._generator)
 
     async def _scan(self) -> None:
         cursor = -1
@@ -169,7 +193,12 @@ class BatchRun:
             )
             if not outcome.transient or number == last:
                 return self._failed(index, attempts, outcome)
-            await asyncio.sleep(self._settings.retry_backoff_seconds * 2 ** (len(attempts) - 1))
+            retry_after = (
+                outcome.retry_after if isinstance(outcome, TransientGenerationError) else None
+            )
+            await asyncio.sleep(
+                backoff_seconds(self._settings.retry_backoff_seconds, len(attempts), retry_after)
+            )
         raise AssertionError("unreachable: the last attempt always returns")
 
     async def _attempt(self, index: int, number: int) -> GeneratedItem | GenerationError:
@@ -244,6 +273,15 @@ def _validation_error(errors: list[RuleResult]) -> ItemError:
     )
 
 
+def default_factory(settings: Settings) -> GeneratorFactory:
+    """The built-in generators, set up with ``settings`` (endpoint, key, limits)."""
+
+    def factory(config: BatchConfig) -> Generator:
+        return build_generator(config, settings)
+
+    return factory
+
+
 class Runner:
     """Starts, stops and resumes batch runs in this process."""
 
@@ -253,12 +291,12 @@ class Runner:
         writer: GroupWriter,
         settings: Settings,
         *,
-        generator_factory: GeneratorFactory = build_generator,
+        generator_factory: GeneratorFactory | None = None,
     ) -> None:
         self._store = store
         self._writer = writer
         self._settings = settings
-        self._generator_factory = generator_factory
+        self._generator_factory = generator_factory or default_factory(settings)
         self._global_slots = asyncio.Semaphore(settings.global_concurrency)
         self._runs: dict[str, BatchRun] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}

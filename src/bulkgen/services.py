@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bulkgen.bus import Bus, LocalBus
 from bulkgen.feed import FeedHub
-from bulkgen.generators import build_generator
+from bulkgen.generators import check_runnable
 from bulkgen.models import Batch, BatchConfig
 from bulkgen.pipeline import GeneratorFactory, Runner
 from bulkgen.settings import Settings
@@ -31,9 +31,13 @@ class Services:
 
     @classmethod
     async def start(
-        cls, settings: Settings, *, generator_factory: GeneratorFactory = build_generator
+        cls, settings: Settings, *, generator_factory: GeneratorFactory | None = None
     ) -> Services:
-        """Open the store (migrating it), start the writer and resume unfinished batches."""
+        """Open the store (migrating it), start the writer and resume unfinished batches.
+
+        ``generator_factory`` builds each batch run's generator; by default the built-in
+        generators set up with ``settings``.
+        """
         store = SQLStore(settings.sqlalchemy_url)
         await store.migrate()
         bus = LocalBus()
@@ -58,6 +62,8 @@ class Services:
         await self.store.close()
 
     async def create_batch(self, owner: str, config: BatchConfig) -> Batch:
+        """Store and start the batch; ``InvalidConfig`` when this server cannot run it."""
+        check_runnable(config, self.settings)
         record = await self.store.create_batch(owner, config, time.time())
         await self.runner.start(record.id)
         return await self.get_batch(owner, record.id)

@@ -2,14 +2,15 @@
 
 Each field can be set by an environment variable named ``BULKGEN_<FIELD>`` (for example
 ``BULKGEN_DATABASE=/var/lib/bulkgen/bulkgen.db``) or by the matching ``bulkgen serve``
-flag. Nothing else in the package reads the environment.
+flag; the API key of the ``openai`` generator is also read from the standard
+``OPENAI_API_KEY``. Nothing else in the package reads the environment.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,6 +91,39 @@ class Settings(BaseSettings):
         description="Encoded events kept in memory per watched batch for live viewers.",
     )
     log_level: str = Field(default="info", description="Log level of the server.")
+    openai_base_url: str = Field(
+        default="https://api.openai.com/v1",
+        min_length=1,
+        description="Base URL of the OpenAI-compatible Chat Completions endpoint of the "
+        "`openai` generator (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LM Studio …).",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        # BULKGEN_OPENAI_API_KEY wins over the standard OPENAI_API_KEY when both are set.
+        validation_alias=AliasChoices("bulkgen_openai_api_key", "openai_api_key"),
+        description="API key of the `openai` generator (`BULKGEN_OPENAI_API_KEY` or "
+        "`OPENAI_API_KEY`). Never stored in a batch, an event, a log line or a page.",
+    )
+    openai_model: str = Field(
+        default="gpt-4o-mini",
+        min_length=1,
+        max_length=200,
+        description="Model of the `openai` generator when a batch does not name one.",
+    )
+    openai_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description="Longest wait for one answer of the `openai` generator; a timeout is "
+        "retried like other transient errors.",
+    )
+    openai_requests_per_minute: int = Field(
+        default=60,
+        ge=1,
+        le=100_000,
+        description="Most requests one batch sends to the `openai` endpoint per minute "
+        "(attempts included); a batch's `generator_options.requests_per_minute` overrides it.",
+    )
 
     @field_validator("log_level")
     @classmethod

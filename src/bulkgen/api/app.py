@@ -12,8 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from bulkgen import __version__
 from bulkgen.api import batches, stream
 from bulkgen.api.deps import ServicesDep
-from bulkgen.errors import Conflict, InvalidCursor, NotFound
-from bulkgen.generators import build_generator
+from bulkgen.errors import Conflict, InvalidConfig, InvalidCursor, NotFound
 from bulkgen.pipeline import GeneratorFactory
 from bulkgen.services import Services
 from bulkgen.settings import Settings
@@ -24,7 +23,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(
-    settings: Settings | None = None, *, generator_factory: GeneratorFactory = build_generator
+    settings: Settings | None = None, *, generator_factory: GeneratorFactory | None = None
 ) -> FastAPI:
     """The bulkgen application; services start with the app's lifespan."""
     resolved = settings if settings is not None else Settings()
@@ -55,7 +54,15 @@ def create_app(
     app.add_exception_handler(NotFound, _status(404))
     app.add_exception_handler(InvalidCursor, _status(400))
     app.add_exception_handler(Conflict, _status(409))
+    app.add_exception_handler(InvalidConfig, _invalid_config)
     return app
+
+
+async def _invalid_config(_request: Request, error: Exception) -> JSONResponse:
+    """A 422 shaped like a validation error, so clients show it next to the field."""
+    field = error.field if isinstance(error, InvalidConfig) else "body"
+    problem = {"type": "invalid_config", "loc": ["body", field], "msg": str(error)}
+    return JSONResponse({"detail": [problem]}, status_code=422)
 
 
 def _status(code: int):  # type: ignore[no-untyped-def]

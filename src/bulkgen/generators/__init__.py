@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
-from bulkgen.generators.base import GenerationRequest, Generator
+from bulkgen.errors import InvalidConfig
+from bulkgen.generators.base import GenerationRequest, Generator, close_generator
 from bulkgen.generators.demo import DemoGenerator
-from bulkgen.models import BatchConfig
+from bulkgen.generators.openai_compat import OpenAIGenerator
+from bulkgen.models import BatchConfig, OpenAIOptions
+from bulkgen.settings import Settings
 
-__all__ = ["DemoGenerator", "GenerationRequest", "Generator", "build_generator"]
+__all__ = [
+    "DemoGenerator",
+    "GenerationRequest",
+    "Generator",
+    "OpenAIGenerator",
+    "build_generator",
+    "check_runnable",
+    "close_generator",
+]
 
 
-def build_generator(config: BatchConfig) -> Generator:
-    """The generator a batch's config names, set up with its options."""
-    return DemoGenerator(config.generator_options)
+def build_generator(config: BatchConfig, settings: Settings) -> Generator:
+    """The generator a batch's config names, set up with its options and the settings.
+
+    One instance serves one run of one batch (it may hold an HTTP client and the batch's
+    request-rate limit); the runner closes it when the run ends.
+    """
+    options = config.generator_options
+    if isinstance(options, OpenAIOptions):  # the config guarantees generator == "openai"
+        return OpenAIGenerator(
+            options,
+            base_url=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            model=config.model or settings.openai_model,
+            timeout_seconds=settings.openai_timeout_seconds,
+            requests_per_minute=settings.openai_requests_per_minute,
+        )
+    return DemoGenerator(options)
+
+
+def check_runnable(config: BatchConfig, settings: Settings) -> None:
+    """Raise :class:`InvalidConfig` for a config this server's settings cannot run."""
+    if config.generator == "openai" and settings.openai_api_key is None:
+        raise InvalidConfig(
+            "generator", "openai needs BULKGEN_OPENAI_API_KEY or OPENAI_API_KEY on the server"
+        )

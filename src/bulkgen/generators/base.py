@@ -27,3 +27,10 @@ class Generator(Protocol):
     name: str
 
     async def generate(self, request: GenerationRequest) -> GeneratedItem: ...
+
+
+async def close_generator(generator: Generator) -> None:
+    """Release what a generator holds (an HTTP client), when it has an ``aclose``."""
+    aclose = getattr(generator, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bulkgen import __version__
 from bulkgen.api.deps import OwnerDep, ServicesDep
-from bulkgen.errors import NotFound
+from bulkgen.errors import InvalidConfig, NotFound
 from bulkgen.models import (
     MAX_CONCURRENCY,
     MAX_COUNT,
@@ -110,7 +110,11 @@ async def create_from_form(request: Request, owner: OwnerDep, services: Services
     config, errors = parse_form(values)
     if config is None:
         return render(request, "new.html", _form_context(values, errors), status_code=422)
-    batch = await services.create_batch(owner, config)
+    try:
+        batch = await services.create_batch(owner, config)
+    except InvalidConfig as error:
+        errors = {error.field: error.message}
+        return render(request, "new.html", _form_context(values, errors), status_code=422)
     return RedirectResponse(f"/faculty/generate/batch/{batch.id}", status_code=303)
 
 
