@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 import httpx
 import pytest
 
@@ -246,3 +249,97 @@ def test_health_and_openapi_docs(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/generation/batch/{batch_id}/progress" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+# -- failure reasons -----------------------------------------------------------------------
+
+
+def reasons_from_items(items: list[dict[str, Any]]) -> dict[str, int]:
+    """Failure reasons recounted from the items API (the rule the server documents)."""
+    counts: Counter[str] = Counter()
+    for item in items:
+        if item["status"] != "failed":
+            continue
+        error = item["error"]
+        rules = [r["rule"] for r in error["rules"] if r["severity"] == "error"]
+        if error["kind"] == "validation" and rules:
+            counts.update(f"rule:{rule}" for rule in dict.fromkeys(rules))
+        else:
+            counts[f"kind:{error['kind']}"] += 1
+    return dict(counts)
+
+
+def test_failure_reasons_in_the_snapshot_equal_a_recount_of_the_items(
+    client: httpx.Client, live: LiveServer
+) -> None:
+    batch = client.post(
+        BATCHES,
+        json=batch_body(count=60, generator_options={"invalid_rate": 0.3, "fail_rate": 0.3}),
+    ).json()
+    received = read_stream(live.url, batch["id"], after=0)
+    final = wait_finished(client, batch["id"])
+    expected = reasons_from_items(all_items(client, batch["id"]))
+    reasons = final["progress"]["failure_reasons"]
+    assert reasons == expected
+    assert any(k.startswith("rule:") for k in reasons) and any(
+        k.startswith("kind:") for k in reasons
+    )
+    counts = list(reasons.values())
+    assert counts == sorted(counts, reverse=True) and min(counts) > 0
+    assert received.frames[-1].event == "batch.complete"
+    assert received.frames[-1].data["failure_reasons"] == expected
+    progress = [f for f in received.frames if f.event == "batch.progress"]
+    assert progress[-1].data["failure_reasons"] == expected
+    listed = client.get(BATCHES).json()["items"][0]
+    assert listed["progress"]["failure_reasons"] == expected
+    assert final["usage"] is None and final["progress"]["usage"] is None  # demo: no tokens
+
+
+def test_retry_by_reason_requeues_only_that_group(client: httpx.Client, live: LiveServer) -> None:
+    batch = client.post(
+        BATCHES,
+        json=batch_body(count=60, generator_options={"invalid_rate": 0.3, "fail_rate": 0.3}),
+    ).json()
+    first = wait_finished(client, batch["id"])
+    before = {i["index"]: i for i in all_items(client, batch["id"])}
+    reasons = first["progress"]["failure_reasons"]
+    reason = next(k for k in reasons if k.startswith("kind:"))
+    group = sorted(
+        i
+        for i, item in before.items()
+        if item["status"] == "failed" and reason in reasons_from_items([item])
+    )
+    assert len(group) == reasons[reason]
+
+    retried = client.post(f"{BATCHES}/{batch['id']}/retry", params={"reason": reason})
+    assert retried.status_code == 200, retried.text
+    assert reason not in retried.json()["progress"]["failure_reasons"]
+    rest = read_stream(live.url, batch["id"], after=first["last_event_id"])
+    assert rest.ended and rest.frames[-1].event == "batch.complete"
+    requeued = sorted(f.data["index"] for f in rest.frames if f.event == "item.requeued")
+    assert requeued == group
+    started = {f.data["index"] for f in rest.frames if f.event == "item.started"}
+    assert started == set(group)
+
+    second = wait_finished(client, batch["id"])
+    after = {i["index"]: i for i in all_items(client, batch["id"])}
+    for index, item in before.items():
+        if index not in group:  # every other item is exactly as it was
+            assert after[index] == item
+    assert second["progress"]["failure_reasons"] == reasons_from_items(list(after.values()))
+
+
+def test_retry_by_reason_conflicts_and_bounds(client: httpx.Client) -> None:
+    batch = client.post(BATCHES, json=batch_body(count=4)).json()
+    wait_finished(client, batch["id"])
+    path = f"{BATCHES}/{batch['id']}/retry"
+    none_failed = client.post(path, params={"reason": "kind:timeout"})
+    assert none_failed.status_code == 409
+    assert "kind:timeout" in none_failed.json()["detail"]
+    for bad in ("timeout", "kind:", "kind:Timeout", "rule:a b", "other:x", "kind:" + "x" * 65):
+        response = client.post(path, params={"reason": bad})
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"] == ["query", "reason"]
+    assert (
+        client.post(f"{BATCHES}/nope/retry", params={"reason": "kind:timeout"}).status_code == 404
+    )

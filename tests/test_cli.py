@@ -241,3 +241,34 @@ def test_an_unreachable_server_is_a_clear_error(unused_tcp_port: int) -> None:
     result = CliRunner().invoke(app, ["batch", "list", "--server", url])
     assert result.exit_code == 1
     assert result.stderr == f"error: the bulkgen server is not reachable at {url}\n"
+
+
+def test_retry_one_reason_requeues_only_that_group(server: LiveServer) -> None:
+    batch = finished_batch(
+        server,
+        count=40,
+        generator_options={**FAST, "fail_rate": 0.3, "invalid_rate": 0.3, "seed": 11},
+    )
+    reasons = batch.progress.failure_reasons
+    reason = next(k for k in reasons if k.startswith("rule:"))
+    before = {i.index: i for i in all_items(server, batch.id)}
+    group = {
+        i for i, item in before.items() if item.error is not None and reason in item.error.reasons()
+    }
+    assert len(group) == reasons[reason]
+
+    retried = bulkgen(server, "retry", batch.id, "--reason", reason, "--json")
+    assert retried.exit_code == 0, retried.output
+    assert reason not in json.loads(retried.stdout)["progress"]["failure_reasons"]
+    assert bulkgen(server, "watch", batch.id).exit_code == 0
+    after = {i.index: i for i in all_items(server, batch.id)}
+    changed = {i for i in before if after[i] != before[i]}
+    assert changed == group
+
+    missing = bulkgen(server, "retry", batch.id, "--reason", "kind:nothing_like_it")
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("error: ") and "kind:nothing_like_it" in missing.stderr
+    malformed = bulkgen(server, "retry", batch.id, "--reason", "Timeout")
+    assert malformed.exit_code == 1
+    assert malformed.stderr.startswith("error: reason")
+    assert "Traceback" not in malformed.output

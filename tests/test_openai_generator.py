@@ -598,3 +598,35 @@ def test_the_key_appears_in_no_response_event_log_line_or_file(
     assert KEY not in caplog.text
     for stored in tmp_path.glob("bulkgen.db*"):
         assert KEY.encode() not in stored.read_bytes(), stored
+
+
+def test_usage_totals_per_batch_equal_the_sum_over_its_items(
+    openai_server: Callable[..., LiveServer], fake: FakeOpenAI
+) -> None:
+    live = openai_server()
+
+    def script(_request: Any, number: int) -> Reply:
+        reply = (
+            flawed(number) if number % 3 == 0 else malformed() if number % 5 == 0 else ok(number)
+        )
+        reply.usage = (100 + number, 10 + 2 * number)
+        return reply
+
+    fake.script = script
+    with httpx.Client(base_url=live.url, timeout=20) as http:
+        batch_id = create(http, openai_batch(count=9, concurrency=3))
+        received = read_stream(live.url, batch_id, after=0)
+        batch = wait_finished(http, batch_id)
+        items = all_items(http, batch_id)
+    used = [i["result"]["usage"] for i in items if i["result"] is not None]
+    assert {i["status"] for i in items} == {"completed", "failed"}
+    assert len(used) < len(items)  # a malformed answer leaves no result to count
+    expected = {
+        key: sum(u[key] for u in used)
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+    }
+    assert expected["total_tokens"] == expected["prompt_tokens"] + expected["completion_tokens"]
+    assert batch["usage"] == expected
+    assert batch["progress"]["usage"] == expected
+    assert received.durable[-1].data["usage"] == expected
+    assert batch["progress"]["failure_reasons"]["kind:malformed_output"] >= 1

@@ -16,7 +16,14 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from conftest import LiveServer, PageProblems, all_items, batch_body, wait_finished
+from conftest import (
+    LiveServer,
+    PageProblems,
+    all_items,
+    batch_body,
+    read_stream,
+    wait_finished,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCHES = "/api/generation/batch"
@@ -592,6 +599,90 @@ def test_retry_failed_from_the_page_follows_the_new_run(
         expect(retry).to_be_disabled()
     else:
         expect(retry).to_be_enabled()
+    assert_clean(problems)
+
+
+def shown_reasons(page: Page) -> list[tuple[str, int, str]]:
+    """The failures panel's rows in order: reason key, count shown, label shown."""
+    rows: list[list[Any]] = page.evaluate(
+        """() => [...document.querySelectorAll("[data-role=reason-list] > li")].map((row) => [
+            row.dataset.reason,
+            Number(row.querySelector("[data-role=reason-count]").textContent.replaceAll(",", "")),
+            row.querySelector("[data-role=reason-label]").textContent,
+        ])"""
+    )
+    return [(str(key), int(count), str(label)) for key, count, label in rows]
+
+
+def test_failures_by_reason_are_live_and_one_group_can_be_retried(
+    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+) -> None:
+    batch = create(
+        client,
+        count=80,
+        generator_options={
+            "seed": 21,
+            "latency_ms": [20, 60],
+            "fail_rate": 0.25,
+            "invalid_rate": 0.25,
+        },
+    )
+    open_view(page, live.url, batch["id"])
+    panel = page.locator("[data-role=reasons]")
+    expect(panel).to_be_visible()  # the first failure shows the panel live
+    # While the batch runs no group can be retried (read in one go: no race with the end).
+    running, all_disabled = page.evaluate(
+        """() => [
+            document.querySelector("#progress-view").dataset.status,
+            [...document.querySelectorAll("[data-action=retry-reason]")].every((b) => b.disabled),
+        ]"""
+    )
+    assert running != "running" or all_disabled
+    wait_until_finished(page)
+    first = wait_finished(client, batch["id"])
+    reasons = first["progress"]["failure_reasons"]
+    assert any(k.startswith("rule:") for k in reasons) and any(
+        k.startswith("kind:") for k in reasons
+    )
+    shown = shown_reasons(page)
+    assert [(key, count) for key, count, _ in shown] == list(reasons.items())
+    assert [count for _, count, _ in shown] == sorted((c for _, c, _ in shown), reverse=True)
+    assert all(label == key.partition(":")[2] for key, _, label in shown)
+
+    reason = next(k for k in reasons if k.startswith("rule:"))
+    before = {item["index"]: item for item in all_items(client, batch["id"])}
+    group = {
+        index
+        for index, item in before.items()
+        if item["status"] == "failed"
+        and reason in {f"rule:{r['rule']}" for r in item["error"]["rules"]}
+    }
+    assert len(group) == reasons[reason]
+    button = page.locator(f'[data-reason="{reason}"] [data-action=retry-reason]')
+    expect(button).to_be_enabled()
+    assert len(probe(page)["sources"]) == 1  # the first run's stream, closed at its end
+    button.click()
+    page.wait_for_function(
+        """() => window.__probe.sources.length === 2
+            && window.__probe.sources[1].readyState === 2
+            && document.querySelector("[data-connection]").dataset.connection === "finished"
+        """
+    )
+    second = wait_finished(client, batch["id"])
+    assert second["last_event_id"] > first["last_event_id"]
+    after = {item["index"]: item for item in all_items(client, batch["id"])}
+    assert {index for index in before if after[index] != before[index]} == group
+    log = read_stream(live.url, batch["id"], after=first["last_event_id"])
+    assert sorted(f.data["index"] for f in log.frames if f.event == "item.requeued") == sorted(
+        group
+    )
+    assert_shows_final(page, second)
+    assert_rows_match(page, list(after.values()))
+    final_reasons = second["progress"]["failure_reasons"]
+    assert [(key, count) for key, count, _ in shown_reasons(page)] == list(final_reasons.items())
+    # The new run was followed from the page's own position, never from zero.
+    assert probe(page)["sources"][1]["url"].endswith(f"?after={first['last_event_id']}")
+    expect(page.locator("[data-action=retry-reason]").first).to_be_enabled()
     assert_clean(problems)
 
 

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
 
 from bulkgen.errors import Conflict, NotFound
-from bulkgen.models import BatchConfig, BatchStatus, ItemError, ItemStatus
+from bulkgen.models import (
+    BatchConfig,
+    BatchStatus,
+    GeneratedItem,
+    ItemError,
+    ItemStatus,
+    Option,
+    RuleResult,
+    Severity,
+    TokenUsage,
+)
 from bulkgen.store import ItemFinished, ItemStarted, SQLStore
+from bulkgen.store.sql import MIGRATIONS
 
 
 def url(path: Path) -> str:
@@ -153,4 +168,208 @@ async def test_migrate_is_idempotent(tmp_path: Path) -> None:
     for _ in range(2):
         store = SQLStore(url(tmp_path / "again.db"))
         await store.migrate()
+        await store.close()
+
+
+# -- failure reasons and usage -------------------------------------------------------------
+
+
+def rule(rule_id: str, severity: Severity = Severity.ERROR) -> RuleResult:
+    return RuleResult(rule=rule_id, severity=severity, message=f"broke {rule_id}")
+
+
+def failed(batch_id: str, index: int, at: float, error: ItemError) -> ItemFinished:
+    return ItemFinished(batch_id, index, ItemStatus.FAILED, at, error=error)
+
+
+async def recount(store: SQLStore, batch_id: str) -> dict[str, int]:
+    """The reasons recomputed from the failed items the store lists."""
+    found, _ = await store.list_items(
+        batch_id, "ada", status=ItemStatus.FAILED, limit=500, offset=0
+    )
+    counts: Counter[str] = Counter()
+    for item in found:
+        assert item.error is not None
+        counts.update(item.error.reasons())
+    return dict(counts)
+
+
+async def check_reasons(store: SQLStore, batch_id: str) -> dict[str, int]:
+    record = await store.get_batch(batch_id, None)
+    expected = await recount(store, batch_id)
+    assert record.failure_reasons == expected
+    assert record.to_api(100.0).progress.failure_reasons == expected
+    return expected
+
+
+def test_reason_keys() -> None:
+    two = ItemError(
+        kind="validation",
+        message="flawed",
+        rules=[rule("stem.length"), rule("options.unique"), rule("stem.length")],
+    )
+    assert two.reasons() == ["rule:stem.length", "rule:options.unique"]
+    assert ItemError(kind="timeout", message="slow").reasons() == ["kind:timeout"]
+    assert ItemError(kind="cancelled", message="stop").reasons() == ["kind:cancelled"]
+    only_warning = ItemError(
+        kind="validation", message="?", rules=[rule("answer.longest", Severity.WARNING)]
+    )
+    assert only_warning.reasons() == ["kind:validation"]
+
+
+async def test_failure_reasons_always_equal_a_recount_of_the_failed_items(
+    store: SQLStore,
+) -> None:
+    batch_id = await running_batch(store, count=10)
+    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(10)], 3.0)
+    both = ItemError(
+        kind="validation",
+        message="flawed",
+        rules=[
+            rule("stem.length"),
+            rule("options.unique"),
+            rule("answer.longest", Severity.WARNING),
+        ],
+    )
+    short = ItemError(kind="validation", message="flawed", rules=[rule("stem.length")])
+    timeout = ItemError(kind="timeout", message="slow", transient=True)
+    malformed = ItemError(kind="malformed_output", message="not JSON")
+    await store.apply(
+        [
+            failed(batch_id, 0, 4.0, both),
+            failed(batch_id, 1, 4.0, short),
+            failed(batch_id, 2, 4.0, timeout),
+            failed(batch_id, 3, 4.1, timeout),
+            failed(batch_id, 4, 4.1, malformed),
+            done(batch_id, 5, 4.2),
+        ],
+        4.2,
+    )
+    assert await check_reasons(store, batch_id) == {
+        "rule:stem.length": 2,
+        "rule:options.unique": 1,
+        "kind:timeout": 2,
+        "kind:malformed_output": 1,
+    }
+    await store.cancel(batch_id, 5.0)  # items 6–9 are in progress: failed as cancelled
+    assert (await check_reasons(store, batch_id))["kind:cancelled"] == 4
+    final = json.loads((await store.read_events(batch_id, after=0, limit=100))[-1].data)
+    assert final["failure_reasons"] == await recount(store, batch_id)
+
+    assert await store.requeue_failed(batch_id, 6.0, reason="kind:timeout") == 2
+    assert "kind:timeout" not in await check_reasons(store, batch_id)
+    requeued = await store.list_items(
+        batch_id, "ada", status=ItemStatus.PENDING, limit=50, offset=0
+    )
+    assert [i.index for i in requeued[0]] == [2, 3]
+
+    with pytest.raises(Conflict):
+        await store.requeue_failed(batch_id, 6.5, reason="kind:timeout")
+    with pytest.raises(Conflict):
+        await store.requeue_failed(batch_id, 6.5, reason="rule:schema.stem")
+
+    # The run goes on: the re-queued items fail again, one of them on a rule.
+    await store.mark_running(batch_id, 7.0)
+    await store.apply([ItemStarted(batch_id, i, 7.0) for i in (2, 3)], 7.0)
+    await store.apply([failed(batch_id, 2, 8.0, short), done(batch_id, 3, 8.0)], 8.0)
+    assert await check_reasons(store, batch_id) == {
+        "rule:stem.length": 3,
+        "rule:options.unique": 1,
+        "kind:malformed_output": 1,
+        "kind:cancelled": 4,
+    }
+    # A group of a rule: the item failing two rules goes back, and leaves both counts.
+    assert await store.requeue_failed(batch_id, 9.0, reason="rule:options.unique") == 1
+    assert await check_reasons(store, batch_id) == {
+        "rule:stem.length": 2,
+        "kind:malformed_output": 1,
+        "kind:cancelled": 4,
+    }
+    assert await store.requeue_failed(batch_id, 10.0) == 7
+    assert await check_reasons(store, batch_id) == {}
+    assert (await store.get_batch(batch_id, None)).counts.failed == 0
+
+
+async def test_usage_is_summed_over_finished_results(store: SQLStore) -> None:
+    batch_id = await running_batch(store, count=3)
+    assert (await store.get_batch(batch_id, None)).to_api(3.0).usage is None
+
+    def made(prompt: int, completion: int) -> GeneratedItem:
+        return GeneratedItem(
+            stem="Which chamber pumps blood into the aorta?",
+            options=[Option(key="A", text="Left ventricle"), Option(key="B", text="Atrium")],
+            answer="A",
+            rationale="The left ventricle ejects into the aorta.",
+            usage=TokenUsage(
+                prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+            ),
+        )
+
+    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(3)], 3.0)
+    short = ItemError(kind="validation", message="flawed", rules=[rule("stem.length")])
+    await store.apply(
+        [
+            ItemFinished(batch_id, 0, ItemStatus.COMPLETED, 4.0, result=made(100, 20)),
+            ItemFinished(batch_id, 1, ItemStatus.FAILED, 4.0, result=made(90, 10), error=short),
+            failed(batch_id, 2, 4.0, ItemError(kind="timeout", message="slow")),
+        ],
+        4.0,
+    )
+    record = await store.get_batch(batch_id, None)
+    expected = {"prompt_tokens": 190, "completion_tokens": 30, "total_tokens": 220}
+    assert record.usage is not None and record.usage.model_dump() == expected
+    api = record.to_api(5.0)
+    assert api.usage == record.usage and api.progress.usage == record.usage
+    final = json.loads((await store.read_events(batch_id, after=0))[-1].data)
+    assert final["usage"] == expected
+
+
+async def test_migration_0002_counts_reasons_and_usage_of_existing_batches(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO batches (id, owner, config, status, total, pending, in_progress, "
+                "completed, failed, last_seq, recent_finishes, created_at) VALUES ('b1', 'ada', "
+                ":config, 'completed', 3, 0, 0, 1, 2, 0, '[]', 1.0)"
+            ),
+            {"config": BatchConfig(topic="Optics", count=3).model_dump_json()},
+        )
+        usage = '{"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}'
+        result = '{"stem": "s", "options": [], "answer": "A", "rationale": "r", "usage": %s}'
+        two_rules = ItemError(
+            kind="validation", message="m", rules=[rule("stem.length"), rule("options.unique")]
+        )
+        for idx, status, res, error in [
+            (0, "completed", result % usage, None),
+            (1, "failed", result % usage, two_rules.model_dump_json()),
+            (2, "failed", None, ItemError(kind="timeout", message="t").model_dump_json()),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO items (batch_id, idx, status, attempts, result, error) "
+                    "VALUES ('b1', :idx, :status, '[]', :result, :error)"
+                ),
+                {"idx": idx, "status": status, "result": res, "error": error},
+            )
+    engine.dispose()
+    store = SQLStore(url(path))
+    try:
+        await store.migrate()
+        record = await store.get_batch("b1", None)
+        assert record.failure_reasons == await recount(store, "b1")
+        assert record.failure_reasons == {
+            "rule:stem.length": 1,
+            "rule:options.unique": 1,
+            "kind:timeout": 1,
+        }
+        assert record.usage == TokenUsage(prompt_tokens=20, completion_tokens=10, total_tokens=30)
+    finally:
         await store.close()

@@ -178,10 +178,19 @@ def cancel(
 
 @batch_app.command()
 def retry(
-    batch_id: BatchIdArg, server: ServerOpt = DEFAULT_SERVER, as_json: JsonOpt = False
+    batch_id: BatchIdArg,
+    server: ServerOpt = DEFAULT_SERVER,
+    as_json: JsonOpt = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason",
+            help="only the failed items of this reason, e.g. kind:timeout or rule:stem.length",
+        ),
+    ] = None,
 ) -> None:
-    """Re-queue a batch's failed items and run it again."""
-    batch = _run(_call(server, lambda client: client.retry(batch_id)))
+    """Re-queue a batch's failed items (or one reason's group) and run it again."""
+    batch = _run(_call(server, lambda client: client.retry(batch_id, reason)))
     _print_action(batch, as_json)
 
 

@@ -223,9 +223,10 @@ class BulkgenClient:
         response = await self._request("POST", f"{_batch_path(batch_id)}/cancel")
         return Batch.model_validate(response.json())
 
-    async def retry(self, batch_id: str) -> Batch:
-        """Re-queue the batch's failed items and run it again."""
-        response = await self._request("POST", f"{_batch_path(batch_id)}/retry")
+    async def retry(self, batch_id: str, reason: str | None = None) -> Batch:
+        """Re-queue the batch's failed items (with ``reason``, only that group) and run it."""
+        params = {} if reason is None else {"reason": reason}
+        response = await self._request("POST", f"{_batch_path(batch_id)}/retry", params=params)
         return Batch.model_validate(response.json())
 
     async def export(self, batch_id: str, export_format: ExportFormat | str) -> ExportFile:

@@ -254,6 +254,24 @@ class ItemError(BaseModel):
     rules: list[RuleResult] = Field(default_factory=list)
     transient: bool = False
 
+    def reasons(self) -> list[str]:
+        """The failure reason keys this error counts under (see :func:`failure_reasons`)."""
+        return failure_reasons(
+            self.kind, [rule.rule for rule in self.rules if rule.severity is Severity.ERROR]
+        )
+
+
+#: What a failure reason key looks like: ``rule:<rule id>`` or ``kind:<error kind>``.
+REASON_PATTERN = r"^(rule|kind):[a-z0-9_.]{1,64}$"
+
+
+def failure_reasons(kind: str, error_rules: list[str]) -> list[str]:
+    """The reason keys of a failure: ``rule:<id>`` per failed error rule of a validation
+    failure (each once), ``kind:<kind>`` for any other failure."""
+    if kind == "validation" and error_rules:
+        return [f"rule:{rule}" for rule in dict.fromkeys(error_rules)]
+    return [f"kind:{kind}"]
+
 
 class Item(BaseModel):
     """An item as the items API lists it."""
@@ -300,6 +318,14 @@ class ProgressSnapshot(BaseModel):
     status: BatchStatus
     started_at: datetime | None
     finished_at: datetime | None
+    failure_reasons: dict[str, int] = Field(
+        default_factory=dict,
+        description="Failed items per reason (`rule:<rule id>` for each failed validation "
+        "rule, `kind:<error kind>` otherwise), most frequent first; only counts above 0.",
+    )
+    usage: TokenUsage | None = Field(
+        default=None, description="Tokens the batch's generated items used; null when none."
+    )
 
 
 class Batch(BaseModel):
@@ -315,6 +341,9 @@ class Batch(BaseModel):
     finished_at: datetime | None
     last_event_id: int
     error: str | None = None
+    usage: TokenUsage | None = Field(
+        default=None, description="Tokens the batch's generated items used; null when none."
+    )
 
 
 T = TypeVar("T")

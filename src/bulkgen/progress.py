@@ -14,10 +14,10 @@ the estimate grows for as long as the stall lasts. The two expressions meet at
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bulkgen.models import BatchStatus, ProgressSnapshot, from_epoch
+from bulkgen.models import BatchStatus, ProgressSnapshot, TokenUsage, from_epoch
 
 WINDOW = 10
 
@@ -103,10 +103,13 @@ def snapshot(
     started_at: float | None,
     finished_at: float | None,
     now: float,
+    failure_reasons: Mapping[str, int] | None = None,
+    usage: TokenUsage | None = None,
 ) -> ProgressSnapshot:
     """The progress snapshot of a batch as of ``now``.
 
     A finished batch is described as of its finish time, so its snapshot never changes.
+    ``failure_reasons`` (failed items per reason key) are shown most frequent first.
     """
     window = ProgressWindow(tuple(finishes))
     as_of = finished_at if finished_at is not None and status.finished else now
@@ -133,4 +136,19 @@ def snapshot(
         status=status,
         started_at=from_epoch(started_at),
         finished_at=from_epoch(finished_at),
+        failure_reasons=sorted_reasons(failure_reasons or {}),
+        usage=usage,
     )
+
+
+def sorted_reasons(reasons: Mapping[str, int]) -> dict[str, int]:
+    """Reasons with a count above 0, most frequent first (ties by key)."""
+    ordered = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {key: count for key, count in ordered if count > 0}
+
+
+def usage_of(prompt: int, completion: int, total: int) -> TokenUsage | None:
+    """Summed token usage, or None when nothing was used (or nothing was reported)."""
+    if prompt == completion == total == 0:
+        return None
+    return TokenUsage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)

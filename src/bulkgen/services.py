@@ -77,9 +77,10 @@ class Services:
         await self.runner.cancel(batch_id)
         return await self.get_batch(owner, batch_id)
 
-    async def retry_batch(self, owner: str, batch_id: str) -> Batch:
+    async def retry_batch(self, owner: str, batch_id: str, reason: str | None = None) -> Batch:
+        """Re-queue the failed items (with ``reason``: only that group) and run the batch."""
         await self.store.get_batch(batch_id, owner)
         await self.writer.flush()
-        await self.store.requeue_failed(batch_id, time.time())
+        await self.store.requeue_failed(batch_id, time.time(), reason=reason)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from bulkgen.api.deps import OwnerDep, ServicesDep
 from bulkgen.errors import Conflict
 from bulkgen.export import ExportFormat, export_filename, render_export
-from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, Page
+from bulkgen.models import REASON_PATTERN, Batch, BatchConfig, Item, ItemStatus, Page
 from bulkgen.store import Store
 
 router = APIRouter(prefix="/api/generation/batch", tags=["batches"])
@@ -81,9 +81,21 @@ async def cancel_batch(batch_id: str, owner: OwnerDep, services: ServicesDep) ->
 
 
 @router.post("/{batch_id}/retry", response_model=Batch, responses={**NOT_FOUND, **CONFLICT})
-async def retry_batch(batch_id: str, owner: OwnerDep, services: ServicesDep) -> Batch:
-    """Put failed items back to pending and run the batch again."""
-    return await services.retry_batch(owner, batch_id)
+async def retry_batch(
+    batch_id: str,
+    owner: OwnerDep,
+    services: ServicesDep,
+    reason: Annotated[
+        str | None,
+        Query(
+            pattern=REASON_PATTERN,
+            description="Only the failed items counted under this reason "
+            "(`rule:<rule id>` or `kind:<error kind>`, as in `progress.failure_reasons`)",
+        ),
+    ] = None,
+) -> Batch:
+    """Put failed items (or one reason's group of them) back to pending and run again."""
+    return await services.retry_batch(owner, batch_id, reason)
 
 
 @router.get(

@@ -21,6 +21,7 @@ from bulkgen.models import (
     ItemError,
     ItemStatus,
     RuleResult,
+    TokenUsage,
     from_epoch,
 )
 from bulkgen.progress import Counts, snapshot
@@ -42,6 +43,10 @@ class BatchRecord:
     started_at: float | None
     finished_at: float | None
     error: str | None
+    #: Failed items per reason key (``rule:<id>`` / ``kind:<kind>``), counts above 0.
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    #: Tokens used by the batch's finished items' results, or None when none were reported.
+    usage: TokenUsage | None = None
 
     def to_api(self, now: float) -> Batch:
         """The batch as the API shows it, with its progress as of ``now``."""
@@ -57,12 +62,15 @@ class BatchRecord:
                 started_at=self.started_at,
                 finished_at=self.finished_at,
                 now=now,
+                failure_reasons=self.failure_reasons,
+                usage=self.usage,
             ),
             created_at=datetime.fromtimestamp(self.created_at, UTC),
             started_at=from_epoch(self.started_at),
             finished_at=from_epoch(self.finished_at),
             last_event_id=self.last_seq,
             error=self.error,
+            usage=self.usage,
         )
 
 
@@ -176,8 +184,12 @@ class Store(Protocol):
     async def cancel(self, batch_id: str, now: float) -> BatchRecord:
         """Fail in-flight items as cancelled and end the batch ``cancelled``."""
 
-    async def requeue_failed(self, batch_id: str, now: float) -> int:
-        """Put failed items back to pending and the batch back to running."""
+    async def requeue_failed(self, batch_id: str, now: float, reason: str | None = None) -> int:
+        """Put failed items back to pending and the batch back to queued.
+
+        With ``reason``, only the failed items counted under that reason key; Conflict when
+        nothing would be re-queued.
+        """
 
     async def fail_batch(self, batch_id: str, message: str, now: float) -> None:
         """End a batch that could not run as ``failed``."""

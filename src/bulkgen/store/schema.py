@@ -27,6 +27,12 @@ batches = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
     Column("error", Text),
+    # JSON object: failed items per reason key (``rule:<id>``, ``kind:<kind>``), counts > 0.
+    Column("failure_reasons", Text, nullable=False, default="{}", server_default="{}"),
+    # Token usage summed over the results of finished items (migration 0002).
+    Column("prompt_tokens", Integer, nullable=False, default=0, server_default="0"),
+    Column("completion_tokens", Integer, nullable=False, default=0, server_default="0"),
+    Column("total_tokens", Integer, nullable=False, default=0, server_default="0"),
 )
 Index("ix_batches_owner_created", batches.c.owner, batches.c.created_at)
 Index("ix_batches_status", batches.c.status)

@@ -42,7 +42,7 @@ from bulkgen.models import (
     RuleResult,
     from_epoch,
 )
-from bulkgen.progress import Counts, append_finishes, snapshot
+from bulkgen.progress import Counts, append_finishes, snapshot, usage_of
 from bulkgen.store.base import (
     Applied,
     BatchRecord,
@@ -103,6 +103,8 @@ def _record(row: Row[Any]) -> BatchRecord:
         started_at=row.started_at,
         finished_at=row.finished_at,
         error=row.error,
+        failure_reasons=json.loads(row.failure_reasons),
+        usage=usage_of(row.prompt_tokens, row.completion_tokens, row.total_tokens),
     )
 
 
@@ -160,6 +162,24 @@ class _BatchTxn:
         self.finished_at: float | None = row.finished_at
         self.items = item_states
         self.events: list[dict[str, Any]] = []
+        self.reasons: dict[str, int] = json.loads(row.failure_reasons)
+        self.usage = [row.prompt_tokens, row.completion_tokens, row.total_tokens]
+
+    def count_failure(self, error: ItemError | None, delta: int) -> None:
+        """Count a failed item under its reasons (``delta`` 1), or take it back (-1)."""
+        for key in _reasons_of(error):
+            count = self.reasons.get(key, 0) + delta
+            if count > 0:
+                self.reasons[key] = count
+            else:
+                self.reasons.pop(key, None)
+
+    def add_usage(self, result: GeneratedItem | None) -> None:
+        if result is not None and result.usage is not None:
+            used = result.usage
+            self.usage[0] += used.prompt_tokens
+            self.usage[1] += used.completion_tokens
+            self.usage[2] += used.total_tokens
 
     def move(self, item: _ItemState, status: ItemStatus) -> None:
         self.counts[item.status] -= 1
@@ -203,6 +223,8 @@ class _BatchTxn:
             started_at=self.row.started_at,
             finished_at=now,
             now=now,
+            failure_reasons=self.reasons,
+            usage=usage_of(*self.usage),
         )
         self.log(BATCH_COMPLETE, final.model_dump_json(), now)
 
@@ -216,6 +238,10 @@ class _BatchTxn:
             "last_seq": self.last_seq,
             "recent_finishes": json.dumps(self.finishes),
             "finished_at": self.finished_at,
+            "failure_reasons": json.dumps(self.reasons, sort_keys=True),
+            "prompt_tokens": self.usage[0],
+            "completion_tokens": self.usage[1],
+            "total_tokens": self.usage[2],
         }
 
 
@@ -358,6 +384,7 @@ class SQLStore:
                     failed=0,
                     last_seq=0,
                     recent_finishes="[]",
+                    failure_reasons="{}",
                     created_at=now,
                 )
             )
@@ -553,20 +580,37 @@ class SQLStore:
                 item.finished_at = now
                 item.error = cancelled.model_dump_json()
                 txn.move(item, ItemStatus.FAILED)
+                txn.count_failure(cancelled, 1)
                 txn.log_item(ITEM_FAILED, item, now, error=cancelled)
             txn.finish(BatchStatus.CANCELLED, now)
             await self._write_back(conn, {batch_id: txn})
             return await self._batch_in(conn, batch_id, None)
 
-    async def requeue_failed(self, batch_id: str, now: float) -> int:
+    async def requeue_failed(self, batch_id: str, now: float, reason: str | None = None) -> int:
         async with self._write.begin() as conn:
             txn = (await self._lock(conn, [batch_id]))[batch_id]
-            txn.items = await self._item_states(conn, batch_id, None, ItemStatus.FAILED)
-            if not txn.items and not (
+            failed = await self._item_states(
+                conn, batch_id, None, ItemStatus.FAILED, with_error=True
+            )
+            errors = {
+                index: None if item.error is None else ItemError.model_validate_json(item.error)
+                for index, item in failed.items()
+            }
+            if reason is not None:
+                failed = {
+                    index: item
+                    for index, item in failed.items()
+                    if reason in _reasons_of(errors[index])
+                }
+                if not failed:
+                    raise Conflict(f"batch {batch_id} has no failed items with reason {reason}")
+            elif not failed and not (
                 txn.status is BatchStatus.CANCELLED and txn.counts["pending"] > 0
             ):
                 raise Conflict(f"batch {batch_id} has no failed items to retry")
+            txn.items = failed
             for item in txn.items.values():
+                txn.count_failure(errors[item.index], -1)
                 item.started_at = item.finished_at = None
                 item.result = item.warnings = item.error = item.stem_key = None
                 txn.move(item, ItemStatus.PENDING)
@@ -619,8 +663,11 @@ class SQLStore:
         batch_id: str,
         indices: set[int] | None,
         status: ItemStatus | None = None,
+        *,
+        with_error: bool = False,
     ) -> dict[int, _ItemState]:
-        query = select(*_ITEM_COLUMNS).where(items.c.batch_id == batch_id)
+        columns = (*_ITEM_COLUMNS, items.c.error) if with_error else _ITEM_COLUMNS
+        query = select(*columns).where(items.c.batch_id == batch_id)
         if indices is not None:
             query = query.where(items.c.idx.in_(sorted(indices)))
         if status is not None:
@@ -633,6 +680,7 @@ class SQLStore:
                 attempts=row.attempts,
                 started_at=row.started_at,
                 finished_at=row.finished_at,
+                error=row.error if with_error else None,
             )
             for row in rows
         }
@@ -679,6 +727,9 @@ def _apply_one(txn: _BatchTxn, item: _ItemState, change: Change, now: float) -> 
         return False
     _finish(item, change)
     txn.move(item, change.status)
+    if change.status is ItemStatus.FAILED:
+        txn.count_failure(change.error, 1)
+    txn.add_usage(change.result)
     txn.finishes = append_finishes(txn.finishes, [change.at])
     txn.log_item(
         ITEM_COMPLETED if change.status is ItemStatus.COMPLETED else ITEM_FAILED,
@@ -689,6 +740,11 @@ def _apply_one(txn: _BatchTxn, item: _ItemState, change: Change, now: float) -> 
         error=change.error,
     )
     return True
+
+
+def _reasons_of(error: ItemError | None) -> list[str]:
+    """The reason keys a failed item is counted under (an item without error: unknown)."""
+    return ["kind:unknown"] if error is None else error.reasons()
 
 
 def _finish(item: _ItemState, change: ItemFinished) -> None:

@@ -59,11 +59,15 @@ export async function listItems(batchId, offset, limit) {
 }
 
 /**
- * Cancel the batch, or re-queue its failed items.
+ * Cancel the batch, or re-queue its failed items (with `reason`, only that group).
  * @param {string} batchId
  * @param {"cancel" | "retry"} action
+ * @param {string | null} [reason] a failure reason key, for "retry"
  * @returns {Promise<Batch>}
  */
-export async function postBatchAction(batchId, action) {
-  return /** @type {Batch} */ (await requestJson(`${batchUrl(batchId)}/${action}`, { method: "POST" }));
+export async function postBatchAction(batchId, action, reason = null) {
+  const query = reason === null ? "" : `?${new URLSearchParams({ reason })}`;
+  return /** @type {Batch} */ (
+    await requestJson(`${batchUrl(batchId)}/${action}${query}`, { method: "POST" })
+  );
 }

@@ -17,6 +17,7 @@ import {
 
 /** @typedef {import("./types.js").Snapshot} Snapshot */
 /** @typedef {import("./types.js").BatchStatus} BatchStatus */
+/** @typedef {import("./types.js").TokenUsage} TokenUsage */
 
 const COUNTS = /** @type {const} */ (["completed", "in_progress", "failed", "pending"]);
 const SEGMENTS = /** @type {const} */ (["completed", "failed", "in_progress"]);
@@ -76,7 +77,15 @@ export class ProgressSummary {
       snapshot.success_rate === null ? "—" : `${formatPercent(100 * snapshot.success_rate)}%`,
     );
     this.text("started-at", formatTimestamp(snapshot.started_at));
+    this.showUsage(snapshot.usage ?? null);
     this.tick();
+  }
+
+  /** @param {TokenUsage | null} usage */
+  showUsage(usage) {
+    const row = this.root.querySelector("[data-role=usage-row]");
+    if (row instanceof HTMLElement) row.hidden = usage === null;
+    if (usage !== null) this.text("usage", formatUsage(usage));
   }
 
   /** Move elapsed time and time remaining on (called every second). */
@@ -115,6 +124,18 @@ export class ProgressSummary {
     const node = this.root.querySelector(`[data-role="${role}"]`);
     if (node && node.textContent !== value) node.textContent = value;
   }
+}
+
+/**
+ * Token usage for people: "12,345 (prompt 10,000 · completion 2,345)".
+ * @param {TokenUsage} usage
+ * @returns {string}
+ */
+export function formatUsage(usage) {
+  return (
+    `${formatCount(usage.total_tokens)} (prompt ${formatCount(usage.prompt_tokens)} · ` +
+    `completion ${formatCount(usage.completion_tokens)})`
+  );
 }
 
 /**

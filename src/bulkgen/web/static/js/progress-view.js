@@ -11,6 +11,7 @@
 
 import { getBatch, listItems, postBatchAction } from "./batch-api.js";
 import { BatchStream } from "./event-stream.js";
+import { FailureReasons } from "./failure-reasons.js";
 import { FeedWindow, part, setText } from "./feed-window.js";
 import { isFinished, ProgressSummary } from "./progress-summary.js";
 
@@ -62,6 +63,9 @@ export class ProgressView {
     this.cancelButton = part(root, "[data-action=cancel]", HTMLButtonElement);
     this.retryButton = part(root, "[data-action=retry]", HTMLButtonElement);
     this.actionMessage = part(root, "[data-role=action-message]", HTMLElement);
+    this.reasons = new FailureReasons(part(root, "[data-role=reasons]", HTMLElement), (reason) =>
+      void this.act("retry", reason),
+    );
     this.busy = false;
     this.retryDelay = FIRST_RETRY_MS;
     /** @type {ReturnType<typeof setTimeout> | null} */
@@ -77,6 +81,7 @@ export class ProgressView {
     this.cancelButton.addEventListener("click", () => void this.act("cancel"));
     this.retryButton.addEventListener("click", () => void this.act("retry"));
     setInterval(() => this.summary.tick(), 1000);
+    this.reasons.show(this.snapshot.failure_reasons);
     if (isFinished(this.status)) {
       this.setConnection("finished");
     } else {
@@ -115,6 +120,7 @@ export class ProgressView {
   showSnapshot(snapshot) {
     this.snapshot = snapshot;
     this.summary.show(snapshot);
+    this.reasons.show(snapshot.failure_reasons);
     this.showStatus(snapshot.status);
   }
 
@@ -161,15 +167,18 @@ export class ProgressView {
   }
 
   /**
-   * Cancel the batch, or retry its failed items and follow the new run.
+   * Cancel the batch, or retry its failed items (with `reason`, only that group) and
+   * follow the new run.
    * @param {"cancel" | "retry"} action
+   * @param {string | null} [reason] a failure reason key
    */
-  async act(action) {
+  async act(action, reason = null) {
+    if (this.busy) return;
     this.busy = true;
     this.showActions();
     this.say(action === "cancel" ? "Cancelling…" : "Re-queuing failed items…", false);
     try {
-      const batch = await postBatchAction(this.batchId, action);
+      const batch = await postBatchAction(this.batchId, action, reason);
       this.say("", false);
       if (action === "retry") {
         this.showSnapshot(batch.progress);
@@ -214,6 +223,7 @@ export class ProgressView {
     this.cancelButton.disabled = this.busy || finished;
     const retryable = snapshot.failed > 0 || (status === "cancelled" && snapshot.pending > 0);
     this.retryButton.disabled = this.busy || !finished || !retryable;
+    this.reasons.setDisabled(this.busy || !finished);
   }
 
   /** @param {Connection} state */

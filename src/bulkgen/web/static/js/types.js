@@ -53,6 +53,14 @@
  */
 
 /**
+ * Tokens used, as the provider reported them.
+ * @typedef {object} TokenUsage
+ * @property {number} prompt_tokens
+ * @property {number} completion_tokens
+ * @property {number} total_tokens
+ */
+
+/**
  * Where a batch stands: the same shape in REST and in `batch.progress`.
  * @typedef {object} Snapshot
  * @property {number} total
@@ -68,6 +76,9 @@
  * @property {BatchStatus} status
  * @property {string | null} started_at
  * @property {string | null} finished_at
+ * @property {Record<string, number>} [failure_reasons] failed items per reason key
+ *   (`rule:<rule id>` or `kind:<error kind>`), most frequent first
+ * @property {TokenUsage | null} [usage] tokens the batch's items used, null when none
  */
 
 /**
