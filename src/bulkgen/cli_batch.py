@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -51,10 +52,27 @@ BatchIdArg = Annotated[str, typer.Argument(metavar="ID", help="The batch id")]
 T = TypeVar("T")
 
 
+class Mode(StrEnum):
+    """What ``--count`` means: items generated, or items that must pass validation."""
+
+    ATTEMPTS = "attempts"
+    VALID = "valid"
+
+
 @batch_app.command()
 def create(
     topic: Annotated[str, typer.Option(help="Topic of the items")],
     count: Annotated[int, typer.Option(help="Number of items (1–10000)")] = 20,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="attempts: generate COUNT items; valid: replace failed items until COUNT pass"
+        ),
+    ] = Mode.ATTEMPTS,
+    max_items: Annotated[
+        int | None,
+        typer.Option(help="Mode valid: most items to create, replacements included (3 × COUNT)"),
+    ] = None,
     difficulty: Annotated[Difficulty, typer.Option(help="Difficulty")] = Difficulty.MEDIUM,
     concurrency: Annotated[int, typer.Option(help="Items generated at once (1–64)")] = 4,
     title: Annotated[str | None, typer.Option(help="A label for the batch")] = None,
@@ -83,12 +101,15 @@ def create(
     body: dict[str, Any] = {
         "topic": topic,
         "count": count,
+        "mode": mode.value,
         "difficulty": difficulty.value,
         "concurrency": concurrency,
         "generator_options": {key: value for key, value in options.items() if value is not None},
     }
     if title is not None:
         body["title"] = title
+    if max_items is not None:
+        body["max_items"] = max_items
 
     async def run() -> None:
         async with BulkgenClient(server) as client:
@@ -290,7 +311,7 @@ def _print_created(console: Console, client: BulkgenClient, batch: Batch) -> Non
         Text.assemble(
             "Created batch ",
             (batch.id, "bold"),
-            f": {config.count} items on ",
+            f": {config.count} {'valid ' if config.mode == 'valid' else ''}items on ",
             repr(config.topic),
         ),
         soft_wrap=True,
@@ -345,6 +366,19 @@ def _batches_table(batches: list[Batch]) -> Table:
     return table
 
 
+def _valid_rows(batch: Batch) -> list[tuple[str, Text | str]]:
+    """Mode valid: the target, the attempt cap and the replacements queued."""
+    progress = batch.progress
+    if progress.target_valid is None:
+        return []
+    return [
+        ("mode", "valid"),
+        ("valid", f"{progress.completed}/{progress.target_valid}"),
+        ("replacements", str(progress.replacements)),
+        ("attempt cap", str(progress.max_items)),
+    ]
+
+
 def _batch_details(batch: Batch) -> Table:
     config = batch.config
     options = config.generator_options
@@ -362,6 +396,7 @@ def _batch_details(batch: Batch) -> Table:
             "options",
             _options_text(options),
         ),
+        *_valid_rows(batch),
         ("progress", f"{done}/{progress.total} ({progress.percent:.1f}%)"),
         ("completed", str(progress.completed)),
         ("failed", str(progress.failed)),

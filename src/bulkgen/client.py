@@ -31,6 +31,7 @@ from bulkgen.events import (
     BATCH_PROGRESS,
     ITEM_COMPLETED,
     ITEM_FAILED,
+    ITEM_QUEUED,
     ITEM_REQUEUED,
     ITEM_STARTED,
 )
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 API = "/api/generation/batch"
-_ITEM_EVENTS = frozenset({ITEM_STARTED, ITEM_COMPLETED, ITEM_FAILED, ITEM_REQUEUED})
+_ITEM_EVENTS = frozenset({ITEM_STARTED, ITEM_COMPLETED, ITEM_FAILED, ITEM_REQUEUED, ITEM_QUEUED})
 # Where a 422's `loc` starts; the rest of the path is what the user typed.
 _LOC_SOURCES = frozenset({"body", "query", "path", "header"})
 _FILENAME = re.compile(r'filename="([^"]*)"')
@@ -88,7 +89,8 @@ def _describe_problem(problem: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ItemEvent:
-    """``item.started`` / ``completed`` / ``failed`` / ``requeued``: an item changed state."""
+    """``item.started`` / ``completed`` / ``failed`` / ``requeued`` / ``queued``: an item changed
+    state (``queued``: a replacement item was added, pending)."""
 
     id: int
     name: str

@@ -13,6 +13,7 @@ ITEM_STARTED: Final = "item.started"
 ITEM_COMPLETED: Final = "item.completed"
 ITEM_FAILED: Final = "item.failed"
 ITEM_REQUEUED: Final = "item.requeued"
+ITEM_QUEUED: Final = "item.queued"
 BATCH_PROGRESS: Final = "batch.progress"
 BATCH_COMPLETE: Final = "batch.complete"
 BATCHES_PROGRESS: Final = "batches.progress"
@@ -24,6 +25,8 @@ EVENT_TYPES: Final[dict[str, str]] = {
     ITEM_FAILED: "durable; an item failed generation or validation (data: the item, with `error`)",
     ITEM_REQUEUED: "durable; a failed or interrupted item went back to pending, after a "
     "retry or a restart (data: the item)",
+    ITEM_QUEUED: "durable; mode `valid`: a new item was added to the batch to replace a "
+    "failed one (data: the new item, status pending)",
     BATCH_PROGRESS: "derived and coalesced; the progress snapshot, with the id of the "
     "latest durable event it reflects",
     BATCH_COMPLETE: "durable; the batch reached a final state (completed, cancelled or "

@@ -18,7 +18,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 MAX_COUNT = 10_000
 MAX_CONCURRENCY = 64
@@ -27,6 +27,10 @@ MAX_TITLE = 200
 MAX_LATENCY_MS = 60_000
 MAX_LEARNING_OBJECTIVE = 500
 MAX_REQUESTS_PER_MINUTE = 10_000
+#: Most items a "valid" mode batch may create, whatever its count (see ``BatchConfig``).
+MAX_ATTEMPT_ITEMS = 30_000
+#: Default attempt cap of a "valid" mode batch, as a multiple of its count.
+DEFAULT_ATTEMPT_FACTOR = 3
 
 
 class ItemStatus(StrEnum):
@@ -121,6 +125,9 @@ class OpenAIOptions(Strict):
 
 
 GeneratorName = Literal["demo", "openai"]
+#: ``attempts``: ``count`` items are generated, passed or failed. ``valid``: ``count`` is the
+#: number of items that must pass; failed ones are replaced until then or until the cap.
+BatchMode = Literal["attempts", "valid"]
 GeneratorOptions = DemoOptions | OpenAIOptions
 #: The options model of each generator; ``generator_options`` is validated as this one.
 OPTIONS_BY_GENERATOR: dict[str, type[DemoOptions] | type[OpenAIOptions]] = {
@@ -141,6 +148,30 @@ class BatchConfig(Strict):
     concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY)
     title: str | None = Field(default=None, max_length=MAX_TITLE)
     generator_options: GeneratorOptions = Field(default_factory=DemoOptions)
+    mode: BatchMode = "attempts"
+    max_items: int | None = Field(
+        default=None,
+        ge=1,
+        description="Mode `valid` only: most items the batch may create, replacements "
+        f"included; `count`..min(10 × count, {MAX_ATTEMPT_ITEMS}), default "
+        f"{DEFAULT_ATTEMPT_FACTOR} × count.",
+    )
+
+    @model_validator(mode="after")
+    def _attempt_cap(self) -> BatchConfig:
+        """Fill in the default cap of a ``valid`` batch; reject a cap out of bounds."""
+        if self.mode == "attempts":
+            if self.max_items is not None:
+                raise _field_error("max_items", "max_items is only allowed with mode 'valid'")
+            return self
+        if self.max_items is None:
+            self.max_items = min(DEFAULT_ATTEMPT_FACTOR * self.count, MAX_ATTEMPT_ITEMS)
+        highest = max_items_bound(self.count)
+        if not self.count <= self.max_items <= highest:
+            raise _field_error(
+                "max_items", f"max_items must be between count ({self.count}) and {highest}"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -184,6 +215,23 @@ class BatchConfig(Strict):
         if problems:
             raise ValidationError.from_exception_data(cls.__name__, problems)
         return config
+
+
+def max_items_bound(count: int) -> int:
+    """The highest attempt cap a ``valid`` batch of ``count`` items may have."""
+    return min(10 * count, MAX_ATTEMPT_ITEMS)
+
+
+def _field_error(field: str, message: str) -> ValidationError:
+    """A validation error placed on ``field`` (a model validator's own errors have no place)."""
+    return ValidationError.from_exception_data(
+        "BatchConfig",
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", message), loc=(field,), input=None
+            )
+        ],
+    )
 
 
 def _details(error: ValidationError, under: tuple[str, ...] = ()) -> list[InitErrorDetails]:
@@ -325,6 +373,15 @@ class ProgressSnapshot(BaseModel):
     )
     usage: TokenUsage | None = Field(
         default=None, description="Tokens the batch's generated items used; null when none."
+    )
+    target_valid: int | None = Field(
+        default=None, description="Mode `valid`: the number of items that must pass; else null."
+    )
+    replacements: int = Field(
+        default=0, description="Items queued beyond the batch's count to replace failed ones."
+    )
+    max_items: int | None = Field(
+        default=None, description="Mode `valid`: the most items the batch may create; else null."
     )
 
 

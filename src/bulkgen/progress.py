@@ -10,6 +10,11 @@ rate ``r`` applies; once the time since the last finish exceeds the gap ``1 / r`
 predicts, the window is treated as if a finish were due right now, so the rate falls and
 the estimate grows for as long as the stall lasts. The two expressions meet at
 ``now - t_n = 1 / r``, so the estimate never jumps.
+
+A batch in mode ``valid`` (see :class:`ValidTarget`) is measured against its target of
+passed items instead: percent is ``100 × completed / target`` and the estimate is
+``(target - completed) / (r_eff × success_rate)``, the rate of finishes that pass (the
+plain finish rate while no item has finished).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bulkgen.models import BatchStatus, ProgressSnapshot, TokenUsage, from_epoch
+from bulkgen.models import BatchConfig, BatchStatus, ProgressSnapshot, TokenUsage, from_epoch
 
 WINDOW = 10
 
@@ -54,14 +59,18 @@ class ProgressWindow:
             return rate
         return min(rate, len(window) / since_first)
 
-    def eta_seconds(self, remaining: int, now: float) -> float | None:
-        """Seconds until ``remaining`` more items finish, or None when no rate is known."""
+    def eta_seconds(self, remaining: int, now: float, share: float = 1.0) -> float | None:
+        """Seconds until ``remaining`` more items finish, or None when no rate is known.
+
+        With ``share`` below 1 only that share of the finishes count (the items that pass,
+        for a target of valid items).
+        """
         if remaining <= 0:
             return 0.0
         rate = self.effective_rate(now)
-        if rate is None or rate <= 0:
+        if rate is None or rate * share <= 0:
             return None
-        return remaining / rate
+        return remaining / (rate * share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,29 @@ class Counts:
         return round(self.completed / self.finished, 4)
 
 
+@dataclass(frozen=True, slots=True)
+class ValidTarget:
+    """The goal of a batch in mode ``valid``: ``target`` items that pass, created from at
+    most ``max_items`` items (the first ``target`` and replacements of failed ones)."""
+
+    target: int
+    max_items: int
+
+    @classmethod
+    def of(cls, config: BatchConfig) -> ValidTarget | None:
+        """The target of a batch's config, or None for a batch of ``count`` attempts."""
+        if config.mode != "valid":
+            return None
+        return cls(config.count, config.max_items or config.count)
+
+    def percent(self, counts: Counts) -> float:
+        """How far the batch is towards its target, 0–100 (100 only once it is met)."""
+        return round(min(100.0, 100.0 * counts.completed / self.target), 2)
+
+    def remaining(self, counts: Counts) -> int:
+        return max(self.target - counts.completed, 0)
+
+
 def snapshot(
     counts: Counts,
     *,
@@ -105,17 +137,23 @@ def snapshot(
     now: float,
     failure_reasons: Mapping[str, int] | None = None,
     usage: TokenUsage | None = None,
+    valid: ValidTarget | None = None,
 ) -> ProgressSnapshot:
     """The progress snapshot of a batch as of ``now``.
 
     A finished batch is described as of its finish time, so its snapshot never changes.
     ``failure_reasons`` (failed items per reason key) are shown most frequent first.
+    ``valid`` is the target of a batch in mode ``valid`` (see the module docstring).
     """
     window = ProgressWindow(tuple(finishes))
     as_of = finished_at if finished_at is not None and status.finished else now
     rate = window.rate()
+    success_rate = counts.success_rate()
     eta: float | None
-    if status is BatchStatus.RUNNING:
+    if status is BatchStatus.RUNNING and valid is not None:
+        share = 1.0 if success_rate is None else success_rate
+        eta = window.eta_seconds(valid.remaining(counts), as_of, share)
+    elif status is BatchStatus.RUNNING:
         eta = window.eta_seconds(counts.remaining, as_of)
     elif status is BatchStatus.COMPLETED:
         eta = 0.0
@@ -128,8 +166,8 @@ def snapshot(
         failed=counts.failed,
         in_progress=counts.in_progress,
         pending=counts.pending,
-        percent=counts.percent(),
-        success_rate=counts.success_rate(),
+        percent=counts.percent() if valid is None else valid.percent(counts),
+        success_rate=success_rate,
         throughput_per_min=None if rate is None else round(rate * 60.0, 2),
         eta_seconds=None if eta is None else round(eta, 1),
         elapsed_seconds=None if elapsed is None else round(elapsed, 1),
@@ -138,6 +176,9 @@ def snapshot(
         finished_at=from_epoch(finished_at),
         failure_reasons=sorted_reasons(failure_reasons or {}),
         usage=usage,
+        target_valid=None if valid is None else valid.target,
+        replacements=0 if valid is None else max(counts.total - valid.target, 0),
+        max_items=None if valid is None else valid.max_items,
     )
 
 

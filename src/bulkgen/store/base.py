@@ -24,7 +24,7 @@ from bulkgen.models import (
     TokenUsage,
     from_epoch,
 )
-from bulkgen.progress import Counts, snapshot
+from bulkgen.progress import Counts, ValidTarget, snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,7 @@ class BatchRecord:
                 now=now,
                 failure_reasons=self.failure_reasons,
                 usage=self.usage,
+                valid=ValidTarget.of(self.config),
             ),
             created_at=datetime.fromtimestamp(self.created_at, UTC),
             started_at=from_epoch(self.started_at),

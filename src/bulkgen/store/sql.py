@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bulkgen.events import (
     BATCH_COMPLETE,
     ITEM_COMPLETED,
     ITEM_FAILED,
+    ITEM_QUEUED,
     ITEM_REQUEUED,
     ITEM_STARTED,
 )
@@ -42,7 +44,7 @@ from bulkgen.models import (
     RuleResult,
     from_epoch,
 )
-from bulkgen.progress import Counts, append_finishes, snapshot, usage_of
+from bulkgen.progress import Counts, ValidTarget, append_finishes, snapshot, usage_of
 from bulkgen.store.base import (
     Applied,
     BatchRecord,
@@ -151,7 +153,10 @@ class _BatchTxn:
     def __init__(self, row: Row[Any], item_states: dict[int, _ItemState]) -> None:
         self.row = row
         self.status = BatchStatus(row.status)
-        self.counts = {
+        self.total: int = row.total
+        #: Rows of items this transaction creates (replacements in mode ``valid``).
+        self.new_items: list[dict[str, Any]] = []
+        self.counts: dict[str, int] = {
             "pending": row.pending,
             "in_progress": row.in_progress,
             "completed": row.completed,
@@ -173,6 +178,44 @@ class _BatchTxn:
                 self.reasons[key] = count
             else:
                 self.reasons.pop(key, None)
+
+    @cached_property
+    def valid(self) -> ValidTarget | None:
+        """The batch's target of valid items (mode ``valid``), read only when needed."""
+        return ValidTarget.of(BatchConfig.model_validate_json(self.row.config))
+
+    def queue_replacement(self, now: float) -> None:
+        """After a failure in mode ``valid``: append a new pending item when the items
+        already queued can no longer reach the target and the attempt cap allows one.
+
+        Replacements are only queued while ``completed + pending + in_progress < target``,
+        so at most ``target`` items can ever pass.
+        """
+        valid = self.valid
+        if valid is None or self.total >= valid.max_items:
+            return
+        counts = self.counts
+        if counts["completed"] + counts["pending"] + counts["in_progress"] >= valid.target:
+            return
+        item = _ItemState(
+            index=self.total, status=ItemStatus.PENDING.value, attempts="[]", started_at=None
+        )
+        self.new_items.append(
+            {"batch_id": self.row.id, "idx": item.index, "status": item.status, "attempts": "[]"}
+        )
+        self.total += 1
+        counts["pending"] += 1
+        self.log_item(ITEM_QUEUED, item, now)
+
+    def needed(self) -> int | None:
+        """Mode ``valid``: how many more items must be queued to reach the target."""
+        valid = self.valid
+        if valid is None:
+            return None
+        counts = self.counts
+        return max(
+            valid.target - counts["completed"] - counts["pending"] - counts["in_progress"], 0
+        )
 
     def add_usage(self, result: GeneratedItem | None) -> None:
         if result is not None and result.usage is not None:
@@ -225,15 +268,17 @@ class _BatchTxn:
             now=now,
             failure_reasons=self.reasons,
             usage=usage_of(*self.usage),
+            valid=self.valid,
         )
         self.log(BATCH_COMPLETE, final.model_dump_json(), now)
 
     def current_counts(self) -> Counts:
-        return Counts(total=self.row.total, **self.counts)
+        return Counts(total=self.total, **self.counts)
 
     def batch_values(self) -> dict[str, Any]:
         return {
             **self.counts,
+            "total": self.total,
             "status": self.status.value,
             "last_seq": self.last_seq,
             "recent_finishes": json.dumps(self.finishes),
@@ -604,9 +649,13 @@ class SQLStore:
                 }
                 if not failed:
                     raise Conflict(f"batch {batch_id} has no failed items with reason {reason}")
-            elif not failed and not (
-                txn.status is BatchStatus.CANCELLED and txn.counts["pending"] > 0
-            ):
+            needed = txn.needed()
+            if needed is not None and len(failed) > needed:
+                # Mode valid: only as many as can still be needed, so the target is not passed.
+                if needed == 0 and not _resumable(txn):
+                    raise Conflict(f"batch {batch_id} already has its target of valid items queued")
+                failed = {index: failed[index] for index in sorted(failed)[:needed]}
+            if not failed and not _resumable(txn):
                 raise Conflict(f"batch {batch_id} has no failed items to retry")
             txn.items = failed
             for item in txn.items.values():
@@ -699,6 +748,9 @@ class SQLStore:
         ]
         if item_params:
             await _execute_many(conn, _UPDATE_ITEM, item_params)
+        new_items = [row for txn in txns.values() for row in txn.new_items]
+        if new_items:
+            await conn.execute(items.insert(), new_items)
         log = [row for txn in txns.values() for row in txn.events]
         if log:
             await _execute_many(conn, _INSERT_EVENT, log)
@@ -739,7 +791,14 @@ def _apply_one(txn: _BatchTxn, item: _ItemState, change: Change, now: float) -> 
         warnings=change.warnings,
         error=change.error,
     )
+    if change.status is ItemStatus.FAILED:
+        txn.queue_replacement(now)
     return True
+
+
+def _resumable(txn: _BatchTxn) -> bool:
+    """A cancelled batch with pending items runs again on a retry even with nothing failed."""
+    return txn.status is BatchStatus.CANCELLED and txn.counts["pending"] > 0
 
 
 def _reasons_of(error: ItemError | None) -> list[str]:

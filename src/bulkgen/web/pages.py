@@ -15,6 +15,7 @@ from bulkgen import __version__
 from bulkgen.api.deps import OwnerDep, ServicesDep
 from bulkgen.errors import InvalidConfig, NotFound
 from bulkgen.models import (
+    MAX_ATTEMPT_ITEMS,
     MAX_CONCURRENCY,
     MAX_COUNT,
     MAX_TOPIC,
@@ -39,6 +40,8 @@ FORM_DEFAULTS: dict[str, str] = {
     "title": "",
     "item_type": "mcq",
     "count": "20",
+    "mode": "attempts",
+    "max_items": "",
     "difficulty": "medium",
     "generator": "demo",
     "concurrency": "4",
@@ -153,6 +156,12 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
             numbers[name] = float(values[name])
         except ValueError:
             errors[name] = "Enter a number between 0 and 1."
+    max_items: int | None = None
+    if values["max_items"]:
+        try:
+            max_items = int(values["max_items"])
+        except ValueError:
+            errors["max_items"] = "Enter a whole number, or leave it empty."
     if errors:
         return None, errors
     body = {
@@ -163,6 +172,7 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
         "difficulty": values["difficulty"],
         "generator": values["generator"],
         "concurrency": numbers["concurrency"],
+        "mode": values["mode"],
         "generator_options": {
             "seed": numbers["seed"],
             "latency_ms": [numbers["latency_min"], numbers["latency_max"]],
@@ -171,6 +181,8 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
             "markup_rate": numbers["markup_rate"],
         },
     }
+    if max_items is not None:
+        body["max_items"] = max_items
     try:
         return BatchConfig.model_validate(body), {}
     except ValidationError as error:
@@ -201,5 +213,10 @@ def _form_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, A
         "item_types": [t.value for t in ItemType],
         "difficulties": [d.value for d in Difficulty],
         "generators": ["demo"],
-        "limits": {"count": MAX_COUNT, "concurrency": MAX_CONCURRENCY, "topic": MAX_TOPIC},
+        "limits": {
+            "count": MAX_COUNT,
+            "concurrency": MAX_CONCURRENCY,
+            "topic": MAX_TOPIC,
+            "max_items": MAX_ATTEMPT_ITEMS,
+        },
     }

@@ -24,6 +24,7 @@ export const EVENT_TYPES = [
   "item.completed",
   "item.failed",
   "item.requeued",
+  "item.queued",
   "batch.progress",
   "batch.complete",
 ];

@@ -53,22 +53,26 @@ export class ProgressSummary {
     if (snapshot.finished_at === null && this.snapshot.finished_at !== null) this.shownElapsed = 0;
     this.snapshot = snapshot;
     this.receivedAt = performance.now();
-    const done = snapshot.completed + snapshot.failed;
+    const target = snapshot.target_valid ?? null;
+    // Mode valid measures the target of passed items; the other mode, finished items.
+    const done = target === null ? snapshot.completed + snapshot.failed : snapshot.completed;
+    const goal = target ?? snapshot.total;
     this.text("finished-count", formatCount(done));
-    this.text("total", formatCount(snapshot.total));
+    this.text("total", formatCount(goal));
     this.text("percent", `${formatPercent(snapshot.percent)}%`);
+    if (target !== null) this.text("valid-goal", validGoalText(snapshot, target));
     for (const key of COUNTS) {
       const cell = this.root.querySelector(`[data-count="${key}"]`);
       if (cell) cell.textContent = formatCount(snapshot[key]);
     }
     if (this.bar) {
-      this.bar.setAttribute("aria-valuemax", String(snapshot.total));
+      this.bar.setAttribute("aria-valuemax", String(goal));
       this.bar.setAttribute("aria-valuenow", String(done));
       this.bar.setAttribute("aria-valuetext", valueText(snapshot));
-      const total = snapshot.total || 1;
+      const widths = segmentShares(snapshot);
       for (const key of SEGMENTS) {
         const seg = /** @type {HTMLElement | null} */ (this.bar.querySelector(`[data-seg="${key}"]`));
-        if (seg) seg.style.width = `${(100 * snapshot[key]) / total}%`;
+        if (seg) seg.style.width = `${widths[key]}%`;
       }
     }
     this.text("throughput", formatRate(snapshot.throughput_per_min));
@@ -139,11 +143,65 @@ export function formatUsage(usage) {
 }
 
 /**
+ * Widths (percent) of the bar's segments. In mode valid the bar is the target: passed
+ * items, then the items in progress that could still reach it; failed attempts are not
+ * part of it (the valid-goal line counts them).
+ * @param {Snapshot} snapshot
+ * @returns {Record<"completed" | "failed" | "in_progress", number>}
+ */
+export function segmentShares(snapshot) {
+  const target = snapshot.target_valid ?? null;
+  if (target === null) {
+    const total = snapshot.total || 1;
+    return {
+      completed: (100 * snapshot.completed) / total,
+      failed: (100 * snapshot.failed) / total,
+      in_progress: (100 * snapshot.in_progress) / total,
+    };
+  }
+  const goal = target || 1;
+  const running = Math.min(snapshot.in_progress, Math.max(goal - snapshot.completed, 0));
+  return {
+    completed: (100 * snapshot.completed) / goal,
+    failed: 0,
+    in_progress: (100 * running) / goal,
+  };
+}
+
+/**
+ * The line of a batch in mode valid: "Valid 37 / 50 · 12 failed attempts · 3 replacements
+ * queued · cap 150 items", with "· attempt cap reached" when it ended short of the target.
+ * The template's `valid_goal` macro writes the same text.
+ * @param {Snapshot} snapshot
+ * @param {number} target
+ * @returns {string}
+ */
+export function validGoalText(snapshot, target) {
+  const replacements = snapshot.replacements ?? 0;
+  let text =
+    `Valid ${formatCount(snapshot.completed)} / ${formatCount(target)} · ` +
+    `${formatCount(snapshot.failed)} failed attempt${snapshot.failed === 1 ? "" : "s"} · ` +
+    `${formatCount(replacements)} replacement${replacements === 1 ? "" : "s"} queued · ` +
+    `cap ${formatCount(snapshot.max_items ?? target)} items`;
+  if (snapshot.status === "completed" && snapshot.completed < target) {
+    text += " · attempt cap reached";
+  }
+  return text;
+}
+
+/**
  * What a screen reader says for the bar.
  * @param {Snapshot} snapshot
  * @returns {string}
  */
 export function valueText(snapshot) {
+  const target = snapshot.target_valid ?? null;
+  if (target !== null) {
+    return (
+      `${formatCount(snapshot.completed)} of ${formatCount(target)} valid items ` +
+      `(${formatPercent(snapshot.percent)}%): ${formatCount(snapshot.failed)} failed attempts`
+    );
+  }
   const done = snapshot.completed + snapshot.failed;
   return (
     `${formatCount(done)} of ${formatCount(snapshot.total)} items finished ` +

@@ -79,6 +79,9 @@
  * @property {Record<string, number>} [failure_reasons] failed items per reason key
  *   (`rule:<rule id>` or `kind:<error kind>`), most frequent first
  * @property {TokenUsage | null} [usage] tokens the batch's items used, null when none
+ * @property {number | null} [target_valid] mode valid: items that must pass; else null
+ * @property {number} [replacements] items queued beyond the count to replace failed ones
+ * @property {number | null} [max_items] mode valid: the most items the batch may create
  */
 
 /**
