@@ -272,3 +272,73 @@ def test_retry_one_reason_requeues_only_that_group(server: LiveServer) -> None:
     assert malformed.exit_code == 1
     assert malformed.stderr.startswith("error: reason")
     assert "Traceback" not in malformed.output
+
+
+def test_pause_and_resume(server: LiveServer) -> None:
+    slow = run(
+        server,
+        lambda client: client.create_batch(
+            {
+                "topic": "Slow",
+                "count": 30,
+                "concurrency": 1,
+                "generator_options": {"latency_ms": [40, 40]},
+            }
+        ),
+    )
+    paused = bulkgen(server, "pause", slow.id)
+    assert paused.exit_code == 0, paused.output
+    assert f"Batch {slow.id} is paused" in paused.stdout
+    again = bulkgen(server, "pause", slow.id)
+    assert again.exit_code == 1
+    assert again.stderr.startswith("error: ")
+    resumed = bulkgen(server, "resume", slow.id, "--json")
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["status"] in ("running", "completed")
+    watched = bulkgen(server, "watch", slow.id)
+    assert watched.exit_code == 0, watched.output
+    assert bulkgen(server, "resume", slow.id).exit_code == 1
+
+
+def test_watch_says_why_a_batch_is_not_moving() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bulkgen.cli_watch import state_line
+    from bulkgen.models import BatchStatus, PauseInfo, ProgressSnapshot
+
+    now = datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC)
+    base = ProgressSnapshot(
+        total=10,
+        completed=4,
+        failed=0,
+        in_progress=2,
+        pending=4,
+        percent=40.0,
+        success_rate=1.0,
+        throughput_per_min=6.0,
+        eta_seconds=None,
+        elapsed_seconds=60.0,
+        status=BatchStatus.RUNNING,
+        started_at=now,
+        finished_at=None,
+    )
+    assert state_line(base, now) is None
+    stalled = base.model_copy(
+        update={
+            "stalled": True,
+            "last_finished_at": now - timedelta(seconds=80),
+            "backoff_until": now + timedelta(seconds=20),
+        }
+    )
+    line = state_line(stalled, now)
+    assert line is not None
+    assert "stalled: no item finished for 1m 20s" in line.plain
+    assert "provider asked to wait until 10:00:20" in line.plain
+    paused = base.model_copy(
+        update={
+            "status": BatchStatus.PAUSED,
+            "pause": PauseInfo(reason="early_stop", message="7 of the first 10", at=now),
+        }
+    )
+    line = state_line(paused, now)
+    assert line is not None and "early stop" in line.plain and "7 of the first 10" in line.plain

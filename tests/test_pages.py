@@ -168,3 +168,58 @@ def test_static_assets_are_served_by_bulkgen(client: httpx.Client) -> None:
     assert "javascript" in js.headers["content-type"]
     page = client.get("/faculty/generate/batch").text
     assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
+
+
+def test_the_form_offers_openai_only_with_a_key(make_server) -> None:  # type: ignore[no-untyped-def]
+    from fake_openai import FakeOpenAI
+
+    plain = make_server()
+    with httpx.Client(base_url=plain.url, timeout=20) as http:
+        html = http.get(NEW).text
+        assert '<option value="openai"' not in html
+        assert 'data-generator="openai"' not in html
+        token = csrf_token(http)
+        refused = http.post(NEW, data={**form_values(generator="openai"), "csrf_token": token})
+        assert refused.status_code == 422
+        assert 'data-error-for="generator"' in refused.text
+    plain.stop()
+
+    with FakeOpenAI() as fake:
+        live = make_server(
+            openai_base_url=fake.url + "/v1",
+            openai_api_key="sk-form-test-0123456789",
+            openai_model="served-model",
+        )
+        with httpx.Client(base_url=live.url, timeout=20) as http:
+            html = http.get(NEW).text
+            assert '<option value="openai"' in html
+            assert 'data-generator="openai"' in html and "served-model" in html
+            assert "sk-form-test" not in html
+            token = csrf_token(http)
+            openai = form_values(
+                generator="openai",
+                seed="not used",
+                model="llama-x",
+                temperature="5",
+                requests_per_minute="30",
+                learning_objective="Trace blood through the heart",
+                count="2",
+            )
+            bad = http.post(NEW, data={**openai, "csrf_token": token})
+            assert bad.status_code == 422
+            assert 'data-error-for="temperature"' in bad.text
+            assert 'value="llama-x"' in bad.text  # kept
+            openai["temperature"] = "0.2"
+            created = http.post(NEW, data={**openai, "csrf_token": token}, follow_redirects=False)
+            assert created.status_code == 303, created.text
+            batch_id = created.headers["location"].rsplit("/", 1)[-1]
+            batch = wait_finished(http, batch_id)
+            config = batch["config"]
+            assert config["generator"] == "openai" and config["model"] == "llama-x"
+            assert config["generator_options"] == {
+                "learning_objective": "Trace blood through the heart",
+                "temperature": 0.2,
+                "requests_per_minute": 30,
+            }
+            assert config["early_stop"]["enabled"] is True
+            assert batch["status"] == "completed"

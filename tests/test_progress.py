@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bulkgen.models import BatchStatus
-from bulkgen.progress import WINDOW, Counts, ProgressWindow, append_finishes, snapshot
+from bulkgen.models import BatchStatus, PauseInfo, ProgressSnapshot
+from bulkgen.progress import (
+    STALL_MIN_SECONDS,
+    WINDOW,
+    Counts,
+    ProgressWindow,
+    append_finishes,
+    snapshot,
+)
 
 
 def counts(total: int = 100, completed: int = 0, failed: int = 0, in_progress: int = 0) -> Counts:
@@ -118,3 +127,87 @@ def test_snapshot_before_start_and_when_cancelled() -> None:
         now=9.0,
     )
     assert cancelled.eta_seconds is None and cancelled.elapsed_seconds == 2.0
+
+
+# -- stall ---------------------------------------------------------------------------------
+
+
+def stall_snapshot(
+    finishes: list[float], now: float, status: BatchStatus = BatchStatus.RUNNING
+) -> ProgressSnapshot:
+    counts = Counts(total=100, pending=50, in_progress=4, completed=len(finishes), failed=0)
+    return snapshot(
+        counts, status=status, finishes=finishes, started_at=0.0, finished_at=None, now=now
+    )
+
+
+def test_no_stall_before_the_first_finish() -> None:
+    assert stall_snapshot([], now=1000.0).stalled is False
+
+
+def test_a_single_finish_stalls_after_the_minimum() -> None:
+    assert stall_snapshot([10.0], now=10.0 + STALL_MIN_SECONDS).stalled is False
+    assert stall_snapshot([10.0], now=10.0 + STALL_MIN_SECONDS + 0.1).stalled is True
+
+
+def test_a_fast_batch_stalls_after_the_minimum_not_three_gaps() -> None:
+    finishes = [float(t) for t in range(10)]  # 1 per second: 3 gaps = 3 s < 30 s
+    assert stall_snapshot(finishes, now=9.0 + 29.0).stalled is False
+    assert stall_snapshot(finishes, now=9.0 + 31.0).stalled is True
+
+
+def test_a_slow_batch_stalls_after_three_expected_gaps() -> None:
+    finishes = [20.0 * t for t in range(10)]  # one finish every 20 s: stalled after 60 s
+    last = finishes[-1]
+    assert stall_snapshot(finishes, now=last + 59.0).stalled is False
+    assert stall_snapshot(finishes, now=last + 61.0).stalled is True
+    assert stall_snapshot(finishes, now=last + 61.0).last_finished_at is not None
+
+
+def test_only_a_running_batch_is_stalled() -> None:
+    for status in (BatchStatus.PAUSED, BatchStatus.QUEUED, BatchStatus.COMPLETED):
+        assert stall_snapshot([10.0], now=500.0, status=status).stalled is False
+
+
+def test_backoff_is_shown_only_while_running_and_ahead() -> None:
+    counts = Counts(total=10, pending=5, in_progress=1, completed=4, failed=0)
+
+    def with_backoff(status: BatchStatus, now: float) -> object:
+        return snapshot(
+            counts,
+            status=status,
+            finishes=[1.0, 2.0],
+            started_at=0.0,
+            finished_at=None,
+            now=now,
+            backoff_until=100.0,
+        ).backoff_until
+
+    assert with_backoff(BatchStatus.RUNNING, 50.0) is not None
+    assert with_backoff(BatchStatus.RUNNING, 101.0) is None
+    assert with_backoff(BatchStatus.PAUSED, 50.0) is None
+
+
+def test_the_pause_is_shown_only_while_paused() -> None:
+    counts = Counts(total=10, pending=5, in_progress=0, completed=5, failed=0)
+    pause = PauseInfo(reason="manual", message="paused", at=datetime.now(UTC))
+    for status, shown in ((BatchStatus.PAUSED, True), (BatchStatus.RUNNING, False)):
+        made = snapshot(
+            counts,
+            status=status,
+            finishes=[],
+            started_at=0.0,
+            finished_at=None,
+            now=10.0,
+            pause=pause,
+        )
+        assert (made.pause is not None) is shown
+    paused = snapshot(
+        counts,
+        status=BatchStatus.PAUSED,
+        finishes=[1.0, 2.0],
+        started_at=0.0,
+        finished_at=None,
+        now=10.0,
+    )
+    assert paused.eta_seconds is None

@@ -198,6 +198,24 @@ def cancel(
 
 
 @batch_app.command()
+def pause(
+    batch_id: BatchIdArg, server: ServerOpt = DEFAULT_SERVER, as_json: JsonOpt = False
+) -> None:
+    """Pause a batch: nothing new starts; items being generated finish."""
+    batch = _run(_call(server, lambda client: client.pause(batch_id)))
+    _print_action(batch, as_json)
+
+
+@batch_app.command()
+def resume(
+    batch_id: BatchIdArg, server: ServerOpt = DEFAULT_SERVER, as_json: JsonOpt = False
+) -> None:
+    """Run a paused batch again."""
+    batch = _run(_call(server, lambda client: client.resume(batch_id)))
+    _print_action(batch, as_json)
+
+
+@batch_app.command()
 def retry(
     batch_id: BatchIdArg,
     server: ServerOpt = DEFAULT_SERVER,

@@ -18,6 +18,7 @@ STATUS_STYLES: dict[str, str] = {
     "queued": "dim",
     "pending": "dim",
     "running": "blue",
+    "paused": "yellow",
     "in_progress": "blue",
     "completed": "green",
     "cancelled": "yellow",

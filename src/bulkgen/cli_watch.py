@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import aclosing
+from datetime import UTC, datetime
 
 import typer
 from pydantic import BaseModel
@@ -114,7 +115,11 @@ class _WatchView:
             if event.name == ITEM_FAILED:
                 self._console.print(_failure_line(event), soft_wrap=True)
         else:
+            was_paused = self._snapshot.pause is not None
             self._snapshot = event.snapshot
+            state = state_line(event.snapshot)
+            if self._live is None and state is not None and not was_paused:
+                self._console.print(state, soft_wrap=True)  # no live view: say it once
         self._refresh()
 
     def finish(self, snapshot: ProgressSnapshot) -> None:
@@ -132,6 +137,9 @@ class _WatchView:
             _counts_line(self._snapshot),
             _rate_line(self._snapshot),
         ]
+        state = state_line(self._snapshot)
+        if state is not None:
+            parts.append(state)
         if self._notice is not None:
             parts.append(self._notice)
         return Group(*parts)
@@ -192,6 +200,21 @@ def _rate_line(snapshot: ProgressSnapshot) -> Text:
         f"throughput {rate(snapshot.throughput_per_min)}  ETA {duration(snapshot.eta_seconds)}"
         f"  elapsed {duration(snapshot.elapsed_seconds)}  status {snapshot.status.value}"
     )
+
+
+def state_line(snapshot: ProgressSnapshot, now: datetime | None = None) -> Text | None:
+    """Why a batch is not moving: paused (and why), stalled, or held back by the provider."""
+    if snapshot.pause is not None:
+        reason = "early stop" if snapshot.pause.reason == "early_stop" else "paused by hand"
+        return Text(f"paused ({reason}): {snapshot.pause.message}", style="yellow")
+    at = now or datetime.now(UTC)
+    notes: list[str] = []
+    if snapshot.stalled and snapshot.last_finished_at is not None:
+        since = (at - snapshot.last_finished_at).total_seconds()
+        notes.append(f"stalled: no item finished for {duration(since)}")
+    if snapshot.backoff_until is not None:
+        notes.append(f"provider asked to wait until {snapshot.backoff_until:%H:%M:%S} UTC")
+    return Text("  ".join(notes), style="yellow") if notes else None
 
 
 def _failure_line(event: ItemEvent) -> Text:

@@ -225,6 +225,16 @@ class BulkgenClient:
         response = await self._request("POST", f"{_batch_path(batch_id)}/cancel")
         return Batch.model_validate(response.json())
 
+    async def pause(self, batch_id: str) -> Batch:
+        """Stop scheduling the batch's items; those being generated finish."""
+        response = await self._request("POST", f"{_batch_path(batch_id)}/pause")
+        return Batch.model_validate(response.json())
+
+    async def resume(self, batch_id: str) -> Batch:
+        """Run a paused batch again."""
+        response = await self._request("POST", f"{_batch_path(batch_id)}/resume")
+        return Batch.model_validate(response.json())
+
     async def retry(self, batch_id: str, reason: str | None = None) -> Batch:
         """Re-queue the batch's failed items (with ``reason``, only that group) and run it."""
         params = {} if reason is None else {"reason": reason}

@@ -14,6 +14,8 @@ ITEM_COMPLETED: Final = "item.completed"
 ITEM_FAILED: Final = "item.failed"
 ITEM_REQUEUED: Final = "item.requeued"
 ITEM_QUEUED: Final = "item.queued"
+BATCH_PAUSED: Final = "batch.paused"
+BATCH_RESUMED: Final = "batch.resumed"
 BATCH_PROGRESS: Final = "batch.progress"
 BATCH_COMPLETE: Final = "batch.complete"
 BATCHES_PROGRESS: Final = "batches.progress"
@@ -27,6 +29,10 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "retry or a restart (data: the item)",
     ITEM_QUEUED: "durable; mode `valid`: a new item was added to the batch to replace a "
     "failed one (data: the new item, status pending)",
+    BATCH_PAUSED: "durable; the batch stopped scheduling items, by hand or by the early stop; "
+    'data: `{"reason": "manual"|"early_stop", "message": …, "snapshot": <snapshot>}`. '
+    "The stream stays open",
+    BATCH_RESUMED: 'durable; a paused batch runs again; data: `{"snapshot": <snapshot>}`',
     BATCH_PROGRESS: "derived and coalesced; the progress snapshot, with the id of the "
     "latest durable event it reflects",
     BATCH_COMPLETE: "durable; the batch reached a final state (completed, cancelled or "

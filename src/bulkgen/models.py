@@ -43,6 +43,8 @@ class ItemStatus(StrEnum):
 class BatchStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    #: Stopped scheduling by hand or by the early stop; resumes or is cancelled by a user.
+    PAUSED = "paused"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     FAILED = "failed"
@@ -124,6 +126,22 @@ class OpenAIOptions(Strict):
     )
 
 
+class EarlyStop(Strict):
+    """Pause a batch when too many of its first finished items failed.
+
+    Judged once per batch, at the first commit that brings ``completed + failed`` to
+    ``min_finished`` or more: a failure rate of ``max_failure_rate`` or higher pauses it.
+    """
+
+    enabled: bool = True
+    min_finished: int = Field(default=10, ge=1, le=1000)
+    max_failure_rate: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+#: Generators whose batches get the early stop when ``early_stop`` is omitted.
+EARLY_STOP_BY_DEFAULT = frozenset({"openai"})
+
+
 GeneratorName = Literal["demo", "openai"]
 #: ``attempts``: ``count`` items are generated, passed or failed. ``valid``: ``count`` is the
 #: number of items that must pass; failed ones are replaced until then or until the cap.
@@ -156,6 +174,17 @@ class BatchConfig(Strict):
         f"included; `count`..min(10 × count, {MAX_ATTEMPT_ITEMS}), default "
         f"{DEFAULT_ATTEMPT_FACTOR} × count.",
     )
+    early_stop: EarlyStop | None = Field(
+        default=None,
+        description="Pause the batch when the failure rate of its first finished items "
+        "reaches a threshold; on by default for real providers (`openai`), off for `demo`.",
+    )
+
+    @model_validator(mode="after")
+    def _default_early_stop(self) -> BatchConfig:
+        if self.early_stop is None and self.generator in EARLY_STOP_BY_DEFAULT:
+            self.early_stop = EarlyStop()
+        return self
 
     @model_validator(mode="after")
     def _attempt_cap(self) -> BatchConfig:
@@ -350,6 +379,17 @@ class ItemSummary(BaseModel):
     error: ItemError | None = None
 
 
+PauseReason = Literal["manual", "early_stop"]
+
+
+class PauseInfo(BaseModel):
+    """Why a paused batch is paused."""
+
+    reason: PauseReason
+    message: str
+    at: datetime
+
+
 class ProgressSnapshot(BaseModel):
     """Where a batch stands; the same shape in REST and in ``batch.progress``."""
 
@@ -382,6 +422,21 @@ class ProgressSnapshot(BaseModel):
     )
     max_items: int | None = Field(
         default=None, description="Mode `valid`: the most items the batch may create; else null."
+    )
+    pause: PauseInfo | None = Field(
+        default=None, description="Status `paused`: why (`manual` or `early_stop`); else null."
+    )
+    last_finished_at: datetime | None = Field(
+        default=None, description="When the latest item of the current run finished."
+    )
+    stalled: bool = Field(
+        default=False,
+        description="Running, and no item finished for far longer than the rate predicts "
+        "(see ARCHITECTURE.md, Progress).",
+    )
+    backoff_until: datetime | None = Field(
+        default=None,
+        description="Running: the provider asked (Retry-After) to wait until this time.",
     )
 
 

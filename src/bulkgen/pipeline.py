@@ -25,6 +25,7 @@ from bulkgen.generators import GenerationRequest, Generator, build_generator, cl
 from bulkgen.models import (
     Attempt,
     BatchConfig,
+    BatchStatus,
     GeneratedItem,
     ItemError,
     ItemStatus,
@@ -95,9 +96,25 @@ class BatchRun:
         self._seen_stems: set[str] = set()
         self._poked = asyncio.Event()
         self._stopping = False
+        self._holding = False
+        #: True once the run has decided to end (a paused run that drained its workers).
+        self.ending = False
+        self._backoff_until = 0.0
 
     def poke(self) -> None:
         """Look for pending items again (after a retry put some back)."""
+        self._poked.set()
+
+    def hold(self) -> None:
+        """The batch is paused: start no new item; items being generated finish normally.
+
+        The run ends once its workers are idle, unless :meth:`release` comes first.
+        """
+        self._holding = True
+
+    def release(self) -> None:
+        """The batch runs again: go on scheduling."""
+        self._holding = False
         self._poked.set()
 
     async def run(self) -> None:
@@ -108,12 +125,20 @@ class BatchRun:
         try:
             await self._scan()
         finally:
+            self.ending = True
             await self._stop_workers()
             await close_generator(self._generator)
 
     async def _scan(self) -> None:
         cursor = -1
         while not self._stopping:
+            if self._holding:
+                # Paused: let the items being generated finish and their changes commit.
+                await self._queue.join()
+                await self._writer.flush()
+                if self._holding:
+                    return
+                cursor = -1
             indices = await self._store.pending_indices(self.batch_id, after=cursor, limit=_PAGE)
             if indices:
                 await self._enqueue([i for i in indices if i not in self._claimed])
@@ -134,7 +159,7 @@ class BatchRun:
             return
         prior = await self._store.prior_attempts(self.batch_id, indices)
         for index in indices:
-            if self._stopping:
+            if self._stopping or self._holding:
                 return
             self._claimed.add(index)
             await self._queue.put((index, prior.get(index, 0)))
@@ -165,6 +190,8 @@ class BatchRun:
 
     async def _work(self, index: int, prior_attempts: int) -> None:
         async with self._global_slots:
+            if self._holding:
+                return  # taken before the pause: it stays pending
             started = time.time()
             await self._writer.submit(ItemStarted(self.batch_id, index, started))
             finished = await self._generate(index, prior_attempts)
@@ -196,10 +223,27 @@ class BatchRun:
             retry_after = (
                 outcome.retry_after if isinstance(outcome, TransientGenerationError) else None
             )
+            if retry_after is not None:
+                await self._record_backoff(retry_after)
             await asyncio.sleep(
                 backoff_seconds(self._settings.retry_backoff_seconds, len(attempts), retry_after)
             )
         raise AssertionError("unreachable: the last attempt always returns")
+
+    async def _record_backoff(self, retry_after: float) -> None:
+        """Keep the provider's back-off on the batch row, for the progress snapshot.
+
+        Workers hit by one rate limit ask for about the same time: only a wait that ends
+        more than a second after the one already recorded is written.
+        """
+        until = time.time() + min(retry_after, MAX_RETRY_AFTER_SECONDS)
+        if until <= self._backoff_until + 1.0:
+            return
+        self._backoff_until = until
+        try:
+            await self._store.set_backoff(self.batch_id, until)
+        except Exception:
+            log.exception("could not record the back-off of batch %s", self.batch_id)
 
     async def _attempt(self, index: int, number: int) -> GeneratedItem | GenerationError:
         request = GenerationRequest(
@@ -300,6 +344,7 @@ class Runner:
         self._global_slots = asyncio.Semaphore(settings.global_concurrency)
         self._runs: dict[str, BatchRun] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        writer.on_paused(self.hold)
 
     async def resume(self) -> list[str]:
         """After a restart: put interrupted items back and continue unfinished batches."""
@@ -311,11 +356,18 @@ class Runner:
     async def start(self, batch_id: str) -> None:
         """Run the batch, or make its current run look for pending items again."""
         run = self._runs.get(batch_id)
-        if run is not None:
-            run.poke()
+        if run is not None and not run.ending:
+            run.release()
             return
+        if run is not None:
+            # A paused run that is closing: let it end, then start a new one.
+            task = self._tasks.get(batch_id)
+            if task is not None:
+                await asyncio.gather(asyncio.shield(task), return_exceptions=True)
+            if batch_id in self._runs:
+                return  # another caller started it meanwhile
         record = await self._store.mark_running(batch_id, time.time())
-        if record.status.finished:
+        if record.status.finished or record.status is BatchStatus.PAUSED:
             return
         run = BatchRun(
             batch_id,
@@ -346,6 +398,12 @@ class Runner:
         finally:
             self._runs.pop(run.batch_id, None)
             self._tasks.pop(run.batch_id, None)
+
+    def hold(self, batch_id: str) -> None:
+        """The batch was paused: its run here starts no new item."""
+        run = self._runs.get(batch_id)
+        if run is not None:
+            run.hold()
 
     async def cancel(self, batch_id: str) -> None:
         """Stop the batch's run here, then let the store end it as cancelled."""

@@ -15,6 +15,11 @@ A batch in mode ``valid`` (see :class:`ValidTarget`) is measured against its tar
 passed items instead: percent is ``100 × completed / target`` and the estimate is
 ``(target - completed) / (r_eff × success_rate)``, the rate of finishes that pass (the
 plain finish rate while no item has finished).
+
+A running batch is **stalled** when at least one item of the current run has finished and
+the time since the latest finish exceeds ``max(STALL_FACTOR / r, STALL_MIN_SECONDS)``
+(three expected gaps, at least 30 s; 30 s alone while the rate is unknown). A paused
+batch is never stalled: nothing is being scheduled on purpose.
 """
 
 from __future__ import annotations
@@ -22,9 +27,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bulkgen.models import BatchConfig, BatchStatus, ProgressSnapshot, TokenUsage, from_epoch
+from bulkgen.models import (
+    BatchConfig,
+    BatchStatus,
+    PauseInfo,
+    ProgressSnapshot,
+    TokenUsage,
+    from_epoch,
+)
 
 WINDOW = 10
+#: A stall is this many expected gaps between finishes without one …
+STALL_FACTOR = 3.0
+#: … and never less than this.
+STALL_MIN_SECONDS = 30.0
 
 
 def append_finishes(recent: Sequence[float], finishes: Sequence[float]) -> list[float]:
@@ -71,6 +87,18 @@ class ProgressWindow:
         if rate is None or rate * share <= 0:
             return None
         return remaining / (rate * share)
+
+    def stall_threshold(self) -> float:
+        """Seconds without a finish after which the batch counts as stalled."""
+        rate = self.rate()
+        expected_gap = 0.0 if rate is None else 1.0 / rate
+        return max(STALL_FACTOR * expected_gap, STALL_MIN_SECONDS)
+
+    def stalled(self, now: float) -> bool:
+        """No finish for far longer than the rate predicts (see the module docstring)."""
+        if not self.finishes:
+            return False
+        return now - self.finishes[-1] > self.stall_threshold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +166,16 @@ def snapshot(
     failure_reasons: Mapping[str, int] | None = None,
     usage: TokenUsage | None = None,
     valid: ValidTarget | None = None,
+    pause: PauseInfo | None = None,
+    backoff_until: float | None = None,
 ) -> ProgressSnapshot:
     """The progress snapshot of a batch as of ``now``.
 
     A finished batch is described as of its finish time, so its snapshot never changes.
     ``failure_reasons`` (failed items per reason key) are shown most frequent first.
     ``valid`` is the target of a batch in mode ``valid`` (see the module docstring).
+    ``pause`` is shown while the batch is paused, ``backoff_until`` (a provider's
+    ``Retry-After``, epoch seconds) while the batch runs and the time is still ahead.
     """
     window = ProgressWindow(tuple(finishes))
     as_of = finished_at if finished_at is not None and status.finished else now
@@ -160,6 +192,8 @@ def snapshot(
     else:
         eta = None
     elapsed = None if started_at is None else max(as_of - started_at, 0.0)
+    running = status is BatchStatus.RUNNING
+    backing_off = running and backoff_until is not None and backoff_until > now
     return ProgressSnapshot(
         total=counts.total,
         completed=counts.completed,
@@ -179,6 +213,10 @@ def snapshot(
         target_valid=None if valid is None else valid.target,
         replacements=0 if valid is None else max(counts.total - valid.target, 0),
         max_items=None if valid is None else valid.max_items,
+        pause=pause if status is BatchStatus.PAUSED else None,
+        last_finished_at=from_epoch(max(finishes)) if finishes else None,
+        stalled=running and window.stalled(now),
+        backoff_until=from_epoch(backoff_until) if backing_off else None,
     )
 
 

@@ -77,6 +77,20 @@ class Services:
         await self.runner.cancel(batch_id)
         return await self.get_batch(owner, batch_id)
 
+    async def pause_batch(self, owner: str, batch_id: str) -> Batch:
+        """Stop scheduling the batch's items; those being generated finish normally."""
+        await self.store.get_batch(batch_id, owner)
+        await self.store.pause(batch_id, time.time())
+        self.runner.hold(batch_id)
+        return await self.get_batch(owner, batch_id)
+
+    async def resume_batch(self, owner: str, batch_id: str) -> Batch:
+        """Run a paused batch again."""
+        await self.store.get_batch(batch_id, owner)
+        await self.store.resume(batch_id, time.time())
+        await self.runner.start(batch_id)
+        return await self.get_batch(owner, batch_id)
+
     async def retry_batch(self, owner: str, batch_id: str, reason: str | None = None) -> Batch:
         """Re-queue the failed items (with ``reason``: only that group) and run the batch."""
         await self.store.get_batch(batch_id, owner)

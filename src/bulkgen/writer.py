@@ -52,6 +52,11 @@ class GroupWriter:
         self._task: asyncio.Task[None] | None = None
         self.transactions = 0
         self.changes = 0
+        self._pause_listeners: list[Callable[[str], None]] = []
+
+    def on_paused(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(batch_id)`` after a commit that paused a batch (early stop)."""
+        self._pause_listeners.append(listener)
 
     def start(self) -> None:
         if self._task is None:
@@ -109,5 +114,8 @@ class GroupWriter:
         self.changes += len(changes)
         if applied.rejected:
             log.debug("skipped %d changes for items no longer in that state", applied.rejected)
+        for batch_id in applied.paused:
+            for listener in self._pause_listeners:
+                listener(batch_id)
         for batch_id in applied.batches:
             await self._bus.publish(batch_id)

@@ -80,6 +80,21 @@ async def cancel_batch(batch_id: str, owner: OwnerDep, services: ServicesDep) ->
     return await services.cancel_batch(owner, batch_id)
 
 
+@router.post("/{batch_id}/pause", response_model=Batch, responses={**NOT_FOUND, **CONFLICT})
+async def pause_batch(batch_id: str, owner: OwnerDep, services: ServicesDep) -> Batch:
+    """Stop scheduling a queued or running batch; items being generated finish normally.
+
+    The batch stays `paused` (its stream stays open) until it is resumed or cancelled.
+    """
+    return await services.pause_batch(owner, batch_id)
+
+
+@router.post("/{batch_id}/resume", response_model=Batch, responses={**NOT_FOUND, **CONFLICT})
+async def resume_batch(batch_id: str, owner: OwnerDep, services: ServicesDep) -> Batch:
+    """Run a paused batch again."""
+    return await services.resume_batch(owner, batch_id)
+
+
 @router.post("/{batch_id}/retry", response_model=Batch, responses={**NOT_FOUND, **CONFLICT})
 async def retry_batch(
     batch_id: str,

@@ -20,6 +20,7 @@ from bulkgen.models import (
     Item,
     ItemError,
     ItemStatus,
+    PauseInfo,
     RuleResult,
     TokenUsage,
     from_epoch,
@@ -47,6 +48,10 @@ class BatchRecord:
     failure_reasons: dict[str, int] = field(default_factory=dict)
     #: Tokens used by the batch's finished items' results, or None when none were reported.
     usage: TokenUsage | None = None
+    #: Why the batch is paused (status ``paused`` only).
+    pause: PauseInfo | None = None
+    #: Epoch seconds a provider's ``Retry-After`` asked the batch to wait until.
+    backoff_until: float | None = None
 
     def to_api(self, now: float) -> Batch:
         """The batch as the API shows it, with its progress as of ``now``."""
@@ -65,6 +70,8 @@ class BatchRecord:
                 failure_reasons=self.failure_reasons,
                 usage=self.usage,
                 valid=ValidTarget.of(self.config),
+                pause=self.pause,
+                backoff_until=self.backoff_until,
             ),
             created_at=datetime.fromtimestamp(self.created_at, UTC),
             started_at=from_epoch(self.started_at),
@@ -118,6 +125,8 @@ class Applied:
 
     batches: set[str] = field(default_factory=set)
     rejected: int = 0
+    #: Batches this commit paused (the early stop); their runs must stop scheduling.
+    paused: set[str] = field(default_factory=set)
 
 
 class Store(Protocol):
@@ -192,8 +201,19 @@ class Store(Protocol):
         nothing would be re-queued.
         """
 
+    async def pause(self, batch_id: str, now: float) -> BatchRecord:
+        """Pause a queued or running batch by hand (``batch.paused``, reason ``manual``);
+        Conflict when it is not queued or running or has no pending item left."""
+
+    async def resume(self, batch_id: str, now: float) -> BatchRecord:
+        """Move a paused batch back to running (``batch.resumed``); Conflict otherwise."""
+
+    async def set_backoff(self, batch_id: str, until: float) -> None:
+        """Record that the provider asked the batch to wait until ``until`` (if later)."""
+
     async def fail_batch(self, batch_id: str, message: str, now: float) -> None:
         """End a batch that could not run as ``failed``."""
 
     async def recover(self, now: float) -> list[str]:
-        """After a restart: in-flight items back to pending; the ids of unfinished batches."""
+        """After a restart: in-flight items back to pending; the ids of the batches to run
+        again (queued or running; a paused batch stays paused)."""

@@ -33,6 +33,12 @@ batches = Table(
     Column("prompt_tokens", Integer, nullable=False, default=0, server_default="0"),
     Column("completion_tokens", Integer, nullable=False, default=0, server_default="0"),
     Column("total_tokens", Integer, nullable=False, default=0, server_default="0"),
+    # Pause and early stop (migration 0003). ``pause``: JSON PauseInfo while paused, else
+    # null; ``early_stop_checked``: 1 once the early stop has judged the batch (once only);
+    # ``backoff_until``: epoch seconds a provider's Retry-After asked the batch to wait.
+    Column("pause", Text),
+    Column("early_stop_checked", Integer, nullable=False, default=0, server_default="0"),
+    Column("backoff_until", Float),
 )
 Index("ix_batches_owner_created", batches.c.owner, batches.c.created_at)
 Index("ix_batches_status", batches.c.status)

@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from bulkgen.errors import Conflict, NotFound
 from bulkgen.events import (
     BATCH_COMPLETE,
+    BATCH_PAUSED,
+    BATCH_RESUMED,
     ITEM_COMPLETED,
     ITEM_FAILED,
     ITEM_QUEUED,
@@ -41,6 +44,9 @@ from bulkgen.models import (
     ItemError,
     ItemStatus,
     ItemSummary,
+    PauseInfo,
+    PauseReason,
+    ProgressSnapshot,
     RuleResult,
     from_epoch,
 )
@@ -107,6 +113,8 @@ def _record(row: Row[Any]) -> BatchRecord:
         error=row.error,
         failure_reasons=json.loads(row.failure_reasons),
         usage=usage_of(row.prompt_tokens, row.completion_tokens, row.total_tokens),
+        pause=PauseInfo.model_validate_json(row.pause) if row.pause else None,
+        backoff_until=row.backoff_until,
     )
 
 
@@ -169,6 +177,10 @@ class _BatchTxn:
         self.events: list[dict[str, Any]] = []
         self.reasons: dict[str, int] = json.loads(row.failure_reasons)
         self.usage = [row.prompt_tokens, row.completion_tokens, row.total_tokens]
+        self.pause: PauseInfo | None = (
+            PauseInfo.model_validate_json(row.pause) if row.pause else None
+        )
+        self.early_stop_checked = bool(row.early_stop_checked)
 
     def count_failure(self, error: ItemError | None, delta: int) -> None:
         """Count a failed item under its reasons (``delta`` 1), or take it back (-1)."""
@@ -180,9 +192,65 @@ class _BatchTxn:
                 self.reasons.pop(key, None)
 
     @cached_property
+    def config(self) -> BatchConfig:
+        """The batch's config, parsed only when needed."""
+        return BatchConfig.model_validate_json(self.row.config)
+
+    @cached_property
     def valid(self) -> ValidTarget | None:
         """The batch's target of valid items (mode ``valid``), read only when needed."""
-        return ValidTarget.of(BatchConfig.model_validate_json(self.row.config))
+        return ValidTarget.of(self.config)
+
+    def snapshot(self, now: float) -> ProgressSnapshot:
+        """The batch's progress as this transaction leaves it."""
+        return snapshot(
+            self.current_counts(),
+            status=self.status,
+            finishes=self.finishes,
+            started_at=self.row.started_at,
+            finished_at=self.finished_at,
+            now=now,
+            failure_reasons=self.reasons,
+            usage=usage_of(*self.usage),
+            valid=self.valid,
+            pause=self.pause,
+        )
+
+    def pause_with(self, reason: PauseReason, message: str, now: float) -> None:
+        """Pause the batch and log ``batch.paused`` with why and the snapshot."""
+        self.status = BatchStatus.PAUSED
+        self.pause = PauseInfo(reason=reason, message=message, at=_when(now))
+        data = {
+            "reason": reason,
+            "message": message,
+            "snapshot": self.snapshot(now).model_dump(mode="json"),
+        }
+        self.log(BATCH_PAUSED, json.dumps(data), now)
+
+    def judge_early_stop(self, now: float) -> None:
+        """Pause a running batch whose first finished items failed too often (once only).
+
+        Judged at the first commit that brings ``completed + failed`` to ``min_finished``
+        or more; a batch with nothing left to schedule is not paused (it is about to end).
+        """
+        rule = self.config.early_stop
+        if self.early_stop_checked or rule is None or not rule.enabled:
+            return
+        if self.status is not BatchStatus.RUNNING:
+            return
+        failed, finished = self.counts["failed"], self.counts["completed"] + self.counts["failed"]
+        if finished < rule.min_finished:
+            return
+        self.early_stop_checked = True
+        rate = failed / finished
+        if rate < rule.max_failure_rate or self.counts["pending"] == 0:
+            return
+        message = (
+            f"{failed} of the first {finished} finished items failed "
+            f"({_percent(rate)} ≥ {_percent(rule.max_failure_rate)}): "
+            "check the provider settings, then resume or cancel"
+        )
+        self.pause_with("early_stop", message, now)
 
     def queue_replacement(self, now: float) -> None:
         """After a failure in mode ``valid``: append a new pending item when the items
@@ -259,18 +327,8 @@ class _BatchTxn:
         """End the batch and log ``batch.complete`` with its final snapshot."""
         self.status = status
         self.finished_at = now
-        final = snapshot(
-            self.current_counts(),
-            status=status,
-            finishes=self.finishes,
-            started_at=self.row.started_at,
-            finished_at=now,
-            now=now,
-            failure_reasons=self.reasons,
-            usage=usage_of(*self.usage),
-            valid=self.valid,
-        )
-        self.log(BATCH_COMPLETE, final.model_dump_json(), now)
+        self.pause = None
+        self.log(BATCH_COMPLETE, self.snapshot(now).model_dump_json(), now)
 
     def current_counts(self) -> Counts:
         return Counts(total=self.total, **self.counts)
@@ -287,7 +345,17 @@ class _BatchTxn:
             "prompt_tokens": self.usage[0],
             "completion_tokens": self.usage[1],
             "total_tokens": self.usage[2],
+            "pause": None if self.pause is None else self.pause.model_dump_json(),
+            "early_stop_checked": int(self.early_stop_checked),
         }
+
+
+def _when(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+def _percent(share: float) -> str:
+    return f"{round(100.0 * share, 1):g}%"
 
 
 def _summary(
@@ -578,6 +646,48 @@ class SQLStore:
                 record = await self._batch_in(conn, batch_id, None)
             return record
 
+    async def pause(self, batch_id: str, now: float) -> BatchRecord:
+        async with self._write.begin() as conn:
+            txn = (await self._lock(conn, [batch_id]))[batch_id]
+            if txn.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+                raise Conflict(
+                    f"batch {batch_id} is {txn.status.value}: only a queued or "
+                    "running batch can be paused"
+                )
+            if txn.counts["pending"] == 0:
+                raise Conflict(f"batch {batch_id} has no pending items left to pause")
+            txn.pause_with("manual", "paused by a user: resume or cancel", now)
+            await self._write_back(conn, {batch_id: txn})
+            return await self._batch_in(conn, batch_id, None)
+
+    async def resume(self, batch_id: str, now: float) -> BatchRecord:
+        async with self._write.begin() as conn:
+            txn = (await self._lock(conn, [batch_id]))[batch_id]
+            if txn.status is not BatchStatus.PAUSED:
+                raise Conflict(f"batch {batch_id} is {txn.status.value}, not paused")
+            txn.status = BatchStatus.RUNNING
+            txn.pause = None
+            # The rate of the new run is not mixed with the gap of the pause.
+            txn.finishes = []
+            started = txn.row.started_at if txn.row.started_at is not None else now
+            resumed = {"snapshot": txn.snapshot(now).model_dump(mode="json")}
+            txn.log(BATCH_RESUMED, json.dumps(resumed), now)
+            if txn.counts["pending"] == 0 and txn.counts["in_progress"] == 0:
+                txn.finish(BatchStatus.COMPLETED, now)
+            await self._write_back(conn, {batch_id: txn}, extra={"started_at": started})
+            return await self._batch_in(conn, batch_id, None)
+
+    async def set_backoff(self, batch_id: str, until: float) -> None:
+        async with self._write.begin() as conn:
+            await conn.execute(
+                update(batches)
+                .where(
+                    batches.c.id == batch_id,
+                    (batches.c.backoff_until.is_(None)) | (batches.c.backoff_until < until),
+                )
+                .values(backoff_until=until)
+            )
+
     async def fail_batch(self, batch_id: str, message: str, now: float) -> None:
         async with self._write.begin() as conn:
             txn = (await self._lock(conn, [batch_id]))[batch_id]
@@ -603,8 +713,13 @@ class SQLStore:
                 if txn_for is None or item is None or not _apply_one(txn_for, item, change, now):
                     applied.rejected += 1
             for batch_id, txn in txns.items():
+                if txn.events:
+                    txn.judge_early_stop(now)
+                if txn.status is BatchStatus.PAUSED and txn.row.status != txn.status:
+                    applied.paused.add(batch_id)
+                # A paused batch whose last items finish with nothing pending is done too.
                 if (
-                    txn.status is BatchStatus.RUNNING
+                    txn.status in (BatchStatus.RUNNING, BatchStatus.PAUSED)
                     and txn.counts["pending"] == 0
                     and txn.counts["in_progress"] == 0
                 ):
@@ -674,11 +789,17 @@ class SQLStore:
     async def recover(self, now: float) -> list[str]:
         async with self._write.begin() as conn:
             rows = await conn.execute(
-                select(batches.c.id).where(
-                    batches.c.status.in_([BatchStatus.QUEUED.value, BatchStatus.RUNNING.value])
+                select(batches.c.id, batches.c.status).where(
+                    batches.c.status.in_(
+                        [
+                            s.value
+                            for s in (BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.PAUSED)
+                        ]
+                    )
                 )
             )
-            ids = [row.id for row in rows]
+            found = rows.all()
+            ids = [row.id for row in found]
             if not ids:
                 return []
             txns = await self._lock(conn, ids)
@@ -691,7 +812,8 @@ class SQLStore:
                 if txn.items:
                     txn.finishes = []
             await self._write_back(conn, txns)
-            return ids
+            # A paused batch stays paused until a user resumes it.
+            return [row.id for row in found if row.status != BatchStatus.PAUSED.value]
 
     # -- transaction helpers -------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from bulkgen.models import (
     Difficulty,
     ItemType,
 )
+from bulkgen.services import Services
 from bulkgen.web import csrf
 
 HERE = Path(__file__).resolve().parent
@@ -51,8 +52,14 @@ FORM_DEFAULTS: dict[str, str] = {
     "fail_rate": "0.1",
     "invalid_rate": "0.1",
     "markup_rate": "0",
+    "model": "",
+    "learning_objective": "",
+    "temperature": "0.7",
+    "requests_per_minute": "",
 }
-_INTEGERS = ("count", "concurrency", "seed", "latency_min", "latency_max")
+_INTEGERS = ("count", "concurrency")
+#: The fields of each generator's fieldset: (whole numbers, fractions 0..1, other numbers).
+_DEMO_INTEGERS = ("seed", "latency_min", "latency_max")
 _FRACTIONS = ("fail_rate", "invalid_rate", "markup_rate")
 
 
@@ -98,8 +105,8 @@ async def history(
 
 
 @router.get("/faculty/generate/batch/new", response_class=HTMLResponse)
-async def new_batch_form(request: Request) -> Response:
-    return render(request, "new.html", _form_context(dict(FORM_DEFAULTS), {}))
+async def new_batch_form(request: Request, services: ServicesDep) -> Response:
+    return render(request, "new.html", _form_context(dict(FORM_DEFAULTS), {}, services))
 
 
 @router.post("/faculty/generate/batch/new", response_class=HTMLResponse)
@@ -109,15 +116,15 @@ async def create_from_form(request: Request, owner: OwnerDep, services: Services
     token = form.get(csrf.FIELD)
     if not csrf.form_token_valid(request, token if isinstance(token, str) else None):
         errors = {"form": "This form expired or came from another site; please submit it again."}
-        return render(request, "new.html", _form_context(values, errors), status_code=403)
+        return render(request, "new.html", _form_context(values, errors, services), 403)
     config, errors = parse_form(values)
     if config is None:
-        return render(request, "new.html", _form_context(values, errors), status_code=422)
+        return render(request, "new.html", _form_context(values, errors, services), 422)
     try:
         batch = await services.create_batch(owner, config)
     except InvalidConfig as error:
         errors = {error.field: error.message}
-        return render(request, "new.html", _form_context(values, errors), status_code=422)
+        return render(request, "new.html", _form_context(values, errors, services), 422)
     return RedirectResponse(f"/faculty/generate/batch/{batch.id}", status_code=303)
 
 
@@ -146,24 +153,33 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
     """The batch config a form describes, or a message for each field that is wrong."""
     errors: dict[str, str] = {}
     numbers: dict[str, float] = {}
-    for name in _INTEGERS:
+    openai = values["generator"] == "openai"
+    for name in _INTEGERS + (() if openai else _DEMO_INTEGERS):
         try:
             numbers[name] = int(values[name])
         except ValueError:
             errors[name] = "Enter a whole number."
-    for name in _FRACTIONS:
+    for name in () if openai else _FRACTIONS:
         try:
             numbers[name] = float(values[name])
         except ValueError:
             errors[name] = "Enter a number between 0 and 1."
-    max_items: int | None = None
-    if values["max_items"]:
+    if openai:
         try:
-            max_items = int(values["max_items"])
+            numbers["temperature"] = float(values["temperature"])
         except ValueError:
-            errors["max_items"] = "Enter a whole number, or leave it empty."
+            errors["temperature"] = "Enter a number between 0 and 2."
+    optional: dict[str, int | None] = {}
+    for name in ("max_items", "requests_per_minute"):
+        optional[name] = None
+        if values[name]:
+            try:
+                optional[name] = int(values[name])
+            except ValueError:
+                errors[name] = "Enter a whole number, or leave it empty."
     if errors:
         return None, errors
+    max_items = optional["max_items"]
     body = {
         "topic": values["topic"],
         "title": values["title"] or None,
@@ -173,7 +189,9 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
         "generator": values["generator"],
         "concurrency": numbers["concurrency"],
         "mode": values["mode"],
-        "generator_options": {
+        "generator_options": _openai_options(values, numbers, optional)
+        if openai
+        else {
             "seed": numbers["seed"],
             "latency_ms": [numbers["latency_min"], numbers["latency_max"]],
             "fail_rate": numbers["fail_rate"],
@@ -181,6 +199,8 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
             "markup_rate": numbers["markup_rate"],
         },
     }
+    if openai and values["model"]:
+        body["model"] = values["model"]
     if max_items is not None:
         body["max_items"] = max_items
     try:
@@ -189,6 +209,16 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
         for problem in error.errors():
             errors.setdefault(_form_field(problem["loc"]), _message(problem))
         return None, errors
+
+
+def _openai_options(
+    values: dict[str, str], numbers: dict[str, float], optional: dict[str, int | None]
+) -> dict[str, Any]:
+    return {
+        "learning_objective": values["learning_objective"] or None,
+        "temperature": numbers["temperature"],
+        "requests_per_minute": optional["requests_per_minute"],
+    }
 
 
 def _form_field(loc: tuple[int | str, ...]) -> str:
@@ -206,13 +236,20 @@ def _message(problem: Any) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def _form_context(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+def _form_context(
+    values: dict[str, str], errors: dict[str, str], services: Services
+) -> dict[str, Any]:
+    """What the form shows; ``openai`` is offered only when the server has an API key."""
+    generators = ["demo"]
+    if services.settings.openai_api_key is not None:
+        generators.append("openai")
     return {
         "values": values,
         "errors": errors,
         "item_types": [t.value for t in ItemType],
         "difficulties": [d.value for d in Difficulty],
-        "generators": ["demo"],
+        "generators": generators,
+        "openai_model": services.settings.openai_model,
         "limits": {
             "count": MAX_COUNT,
             "concurrency": MAX_CONCURRENCY,

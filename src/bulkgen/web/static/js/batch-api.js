@@ -59,9 +59,10 @@ export async function listItems(batchId, offset, limit) {
 }
 
 /**
- * Cancel the batch, or re-queue its failed items (with `reason`, only that group).
+ * Cancel, pause or resume the batch, or re-queue its failed items (with `reason`, only
+ * that group).
  * @param {string} batchId
- * @param {"cancel" | "retry"} action
+ * @param {"cancel" | "retry" | "pause" | "resume"} action
  * @param {string | null} [reason] a failure reason key, for "retry"
  * @returns {Promise<Batch>}
  */

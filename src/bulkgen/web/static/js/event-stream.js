@@ -25,6 +25,8 @@ export const EVENT_TYPES = [
   "item.failed",
   "item.requeued",
   "item.queued",
+  "batch.paused",
+  "batch.resumed",
   "batch.progress",
   "batch.complete",
 ];

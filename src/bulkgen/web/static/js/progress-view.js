@@ -13,6 +13,7 @@ import { getBatch, listItems, postBatchAction } from "./batch-api.js";
 import { BatchStream } from "./event-stream.js";
 import { FailureReasons } from "./failure-reasons.js";
 import { FeedWindow, part, setText } from "./feed-window.js";
+import { formatSeconds } from "./format.js";
 import { isFinished, ProgressSummary } from "./progress-summary.js";
 
 /** @typedef {import("./types.js").Snapshot} Snapshot */
@@ -21,6 +22,15 @@ import { isFinished, ProgressSummary } from "./progress-summary.js";
 /** @typedef {import("./event-stream.js").StreamEvent} StreamEvent */
 /** @typedef {import("./event-stream.js").StreamState} StreamState */
 /** @typedef {"connecting" | "live" | "reconnecting" | "finished"} Connection */
+/** @typedef {"cancel" | "retry" | "pause" | "resume"} Action */
+
+/** @type {Record<Action, [string, string]>} what the page says while acting, and the verb */
+const ACTION_TEXT = {
+  cancel: ["Cancelling…", "cancel"],
+  retry: ["Re-queuing failed items…", "retry"],
+  pause: ["Pausing…", "pause"],
+  resume: ["Resuming…", "resume"],
+};
 
 /** @type {Record<Connection, string>} */
 const CONNECTION_LABELS = {
@@ -62,6 +72,10 @@ export class ProgressView {
     this.connection = part(root, "[data-connection]", HTMLElement);
     this.cancelButton = part(root, "[data-action=cancel]", HTMLButtonElement);
     this.retryButton = part(root, "[data-action=retry]", HTMLButtonElement);
+    this.pauseButton = part(root, "[data-action=pause-batch]", HTMLButtonElement);
+    this.resumeButton = part(root, "[data-action=resume-batch]", HTMLButtonElement);
+    this.pauseBanner = part(root, "[data-role=pause-banner]", HTMLElement);
+    this.stall = part(root, "[data-role=stall]", HTMLElement);
     this.actionMessage = part(root, "[data-role=action-message]", HTMLElement);
     this.reasons = new FailureReasons(part(root, "[data-role=reasons]", HTMLElement), (reason) =>
       void this.act("retry", reason),
@@ -80,7 +94,14 @@ export class ProgressView {
   start() {
     this.cancelButton.addEventListener("click", () => void this.act("cancel"));
     this.retryButton.addEventListener("click", () => void this.act("retry"));
-    setInterval(() => this.summary.tick(), 1000);
+    this.pauseButton.addEventListener("click", () => void this.act("pause"));
+    this.resumeButton.addEventListener("click", () => void this.act("resume"));
+    setInterval(() => {
+      this.summary.tick();
+      this.showStall();
+    }, 1000);
+    this.showPause(this.snapshot);
+    this.showStall();
     this.reasons.show(this.snapshot.failure_reasons);
     if (isFinished(this.status)) {
       this.setConnection("finished");
@@ -106,6 +127,8 @@ export class ProgressView {
       if (event.type.startsWith("item.")) {
         const item = /** @type {ItemSummary} */ (event.data);
         items.set(item.index, item);
+      } else if (event.type === "batch.paused" || event.type === "batch.resumed") {
+        snapshot = /** @type {{snapshot: Snapshot}} */ (event.data).snapshot;
       } else if (event.type === "batch.progress" || event.type === "batch.complete") {
         snapshot = /** @type {Snapshot} */ (event.data);
         complete ||= event.type === "batch.complete";
@@ -121,7 +144,47 @@ export class ProgressView {
     this.snapshot = snapshot;
     this.summary.show(snapshot);
     this.reasons.show(snapshot.failure_reasons);
+    this.showPause(snapshot);
     this.showStatus(snapshot.status);
+    this.showStall();
+  }
+
+  /**
+   * The banner of a paused batch: why it paused (by hand or by the early stop).
+   * @param {Snapshot} snapshot
+   */
+  showPause(snapshot) {
+    const pause = snapshot.status === "paused" ? (snapshot.pause ?? null) : null;
+    this.pauseBanner.hidden = pause === null;
+    this.pauseBanner.dataset.reason = pause?.reason ?? "";
+    const title = part(this.pauseBanner, "[data-role=pause-title]", HTMLElement);
+    const message = part(this.pauseBanner, "[data-role=pause-message]", HTMLElement);
+    setText(title, pause?.reason === "early_stop" ? "Paused by the early stop" : "Paused");
+    setText(message, pause?.message ?? "");
+  }
+
+  /**
+   * "Stalled — no item finished for 1 min 20 s", ticking, and the provider's back-off.
+   * Only while running; the server decides when a batch is stalled.
+   */
+  showStall() {
+    const { snapshot } = this;
+    const running = this.status === "running";
+    const lastFinish = snapshot.last_finished_at ? Date.parse(snapshot.last_finished_at) : NaN;
+    const stalled = running && snapshot.stalled === true && !Number.isNaN(lastFinish);
+    const until = running && snapshot.backoff_until ? new Date(snapshot.backoff_until) : null;
+    const waiting = until !== null && until.getTime() > Date.now();
+    const stallText = part(this.stall, "[data-role=stall-text]", HTMLElement);
+    const backoffText = part(this.stall, "[data-role=backoff-text]", HTMLElement);
+    const quiet = Math.max((Date.now() - lastFinish) / 1000, 0);
+    setText(stallText, stalled ? `Stalled — no item finished for ${formatSeconds(quiet)}` : "");
+    setText(
+      backoffText,
+      waiting && until !== null
+        ? `The provider asked to wait until ${until.toLocaleTimeString([], { hour12: false })}`
+        : "",
+    );
+    this.stall.hidden = !stalled && !waiting;
   }
 
   /** @param {StreamState} state */
@@ -167,20 +230,24 @@ export class ProgressView {
   }
 
   /**
-   * Cancel the batch, or retry its failed items (with `reason`, only that group) and
-   * follow the new run.
-   * @param {"cancel" | "retry"} action
+   * Cancel, pause or resume the batch, or retry its failed items (with `reason`, only
+   * that group) and follow the new run.
+   * @param {Action} action
    * @param {string | null} [reason] a failure reason key
    */
   async act(action, reason = null) {
     if (this.busy) return;
     this.busy = true;
     this.showActions();
-    this.say(action === "cancel" ? "Cancelling…" : "Re-queuing failed items…", false);
+    const [doing, verb] = ACTION_TEXT[action];
+    this.say(doing, false);
     try {
       const batch = await postBatchAction(this.batchId, action, reason);
       this.say("", false);
-      if (action === "retry") {
+      if (action === "pause" || action === "resume") {
+        // The stream stays open while paused; its events bring the same state too.
+        this.showSnapshot(batch.progress);
+      } else if (action === "retry") {
         this.showSnapshot(batch.progress);
         // Resume from the last event this page has seen: the re-queued items come first.
         this.setConnection("connecting");
@@ -188,7 +255,7 @@ export class ProgressView {
       }
     } catch (error) {
       const problem = error instanceof Error ? error.message : String(error);
-      this.say(`Could not ${action === "cancel" ? "cancel" : "retry"}: ${problem}`, true);
+      this.say(`Could not ${verb}: ${problem}`, true);
     } finally {
       this.busy = false;
       this.showActions();
@@ -221,6 +288,11 @@ export class ProgressView {
     const { status, snapshot } = this;
     const finished = isFinished(status);
     this.cancelButton.disabled = this.busy || finished;
+    const active = status === "queued" || status === "running";
+    this.pauseButton.hidden = !active || snapshot.pending === 0;
+    this.pauseButton.disabled = this.busy;
+    this.resumeButton.hidden = status !== "paused";
+    this.resumeButton.disabled = this.busy;
     const retryable = snapshot.failed > 0 || (status === "cancelled" && snapshot.pending > 0);
     this.retryButton.disabled = this.busy || !finished || !retryable;
     this.reasons.setDisabled(this.busy || !finished);

@@ -6,7 +6,15 @@
  */
 
 /** @typedef {"pending" | "in_progress" | "completed" | "failed"} ItemStatus */
-/** @typedef {"queued" | "running" | "completed" | "cancelled" | "failed"} BatchStatus */
+/** @typedef {"queued" | "running" | "paused" | "completed" | "cancelled" | "failed"} BatchStatus */
+
+/**
+ * Why a paused batch is paused.
+ * @typedef {object} PauseInfo
+ * @property {"manual" | "early_stop"} reason
+ * @property {string} message
+ * @property {string} at
+ */
 
 /**
  * @typedef {object} RuleResult
@@ -82,6 +90,10 @@
  * @property {number | null} [target_valid] mode valid: items that must pass; else null
  * @property {number} [replacements] items queued beyond the count to replace failed ones
  * @property {number | null} [max_items] mode valid: the most items the batch may create
+ * @property {PauseInfo | null} [pause] status paused: why; else null
+ * @property {string | null} [last_finished_at] when the latest item of the current run finished
+ * @property {boolean} [stalled] running, and no finish for far longer than the rate predicts
+ * @property {string | null} [backoff_until] the provider asked to wait until then (running)
  */
 
 /**
