@@ -630,3 +630,25 @@ def test_usage_totals_per_batch_equal_the_sum_over_its_items(
     assert batch["progress"]["usage"] == expected
     assert received.durable[-1].data["usage"] == expected
     assert batch["progress"]["failure_reasons"]["kind:malformed_output"] >= 1
+
+
+def test_a_provider_back_off_shows_in_the_snapshot_while_it_lasts(
+    openai_server: Callable[..., LiveServer], fake: FakeOpenAI
+) -> None:
+    live = openai_server()
+    fake.push(rate_limited("3"), ok(1))
+    with httpx.Client(base_url=live.url, timeout=20) as http:
+        batch_id = create(http, openai_batch())
+        seen: list[str] = []
+        for _ in range(100):
+            progress = http.get(f"/api/generation/batch/{batch_id}").json()["progress"]
+            if progress["backoff_until"] is not None:
+                seen.append(progress["backoff_until"])
+                break
+            time.sleep(0.05)
+        assert seen, "the provider's Retry-After shows as backoff_until while the batch waits"
+        until = datetime.fromisoformat(seen[0])
+        assert 1.5 < (until - datetime.now(UTC)).total_seconds() <= 3.5
+        final = wait_finished(http, batch_id)
+    assert final["progress"]["completed"] == 1
+    assert final["progress"]["backoff_until"] is None

@@ -82,6 +82,8 @@ export class ProgressSummary {
     );
     this.text("started-at", formatTimestamp(snapshot.started_at));
     this.showUsage(snapshot.usage ?? null);
+    const exports = this.root.querySelector("[data-role=export]");
+    if (exports instanceof HTMLElement) exports.hidden = snapshot.completed === 0;
     this.tick();
   }
 
