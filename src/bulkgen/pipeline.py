@@ -283,27 +283,18 @@ class BatchRun:
         results = validate_item(item, seen_stems=self._seen_stems, topic=self.config.topic)
         errors = [r for r in results if r.severity is Severity.ERROR]
         warnings = tuple(r for r in results if r.severity is Severity.WARNING)
-        if errors:
-            return ItemFinished(
-                batch_id=self.batch_id,
-                index=index,
-                status=ItemStatus.FAILED,
-                at=time.time(),
-                attempts=tuple(attempts),
-                result=item,
-                warnings=warnings,
-                error=_validation_error(errors),
-            )
-        key = stem_key(item.stem)
-        self._seen_stems.add(key)
+        key = None if errors else stem_key(item.stem)
+        if key is not None:
+            self._seen_stems.add(key)
         return ItemFinished(
             batch_id=self.batch_id,
             index=index,
-            status=ItemStatus.COMPLETED,
+            status=ItemStatus.FAILED if errors else ItemStatus.COMPLETED,
             at=time.time(),
             attempts=tuple(attempts),
             result=item,
             warnings=warnings,
+            error=_validation_error(errors) if errors else None,
             stem_key=key,
         )
 
