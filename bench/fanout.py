@@ -271,7 +271,7 @@ def worker_main(port: int, path: str, count: int, control: Any, timeout: float) 
 
 
 # The server is ``bulkgen serve`` as shipped unless an option below needs a launcher; the
-# launcher runs the very same ``bulkgen.server.serve(Settings(...))`` with, on top:
+# launcher runs the very same ``bulkgen.http.server.serve(Settings(...))`` with, on top:
 #
 # * ``--loop uvloop``: under uvloop (``bulkgen serve`` does ``asyncio.run(serve(...))``, so
 #   uvicorn runs on the stdlib loop even though uvloop is installed) - for comparison;
@@ -312,10 +312,10 @@ atexit.register(dump)
 
 _LAUNCHER = """
 import asyncio, atexit, gc, json, sys, time
-from bulkgen.feed import BatchFeed
-from bulkgen.server import serve
+from bulkgen.live.feed import BatchFeed
+from bulkgen.http.server import serve
 from bulkgen.settings import Settings
-from bulkgen.store.sql import SQLStore
+from bulkgen.log.sql import SQLStore
 DB, PORT, TRACE, LOOP, GC = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 if GC:
     gc.set_threshold(*(int(n) for n in GC.split(",")))

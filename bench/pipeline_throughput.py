@@ -155,10 +155,10 @@ async def small_transactions(db: Path, transactions: int) -> dict[str, Any]:
     """
     import aiosqlite.core
 
-    from bulkgen.generators import DemoGenerator, GenerationRequest
+    from bulkgen.generation import DemoGenerator, GenerationRequest
+    from bulkgen.log import SQLStore
+    from bulkgen.log.store import ItemFinished, ItemStarted
     from bulkgen.models import ItemStatus
-    from bulkgen.store import SQLStore
-    from bulkgen.store.base import ItemFinished, ItemStarted
 
     hops = [0]
     original = aiosqlite.core.Connection._execute
@@ -221,11 +221,11 @@ async def components(db: Path, count: int) -> dict[str, float]:
     """
     from datetime import UTC, datetime
 
-    from bulkgen.generators import DemoGenerator, GenerationRequest
+    from bulkgen.generation import DemoGenerator, GenerationRequest
+    from bulkgen.generation.validators import stem_key, validate_item
+    from bulkgen.log import SQLStore
+    from bulkgen.log.store import ItemFinished, ItemStarted
     from bulkgen.models import Attempt, ItemStatus
-    from bulkgen.store import SQLStore
-    from bulkgen.store.base import ItemFinished, ItemStarted
-    from bulkgen.validators import stem_key, validate_item
 
     topic = "Cardiac physiology"
     generator = DemoGenerator(DemoOptions(seed=1, latency_ms=(0, 0)))

@@ -47,10 +47,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 
 from _common import emit_json, machine, median, percentile, table
-from bulkgen.api import create_app
-from bulkgen.bus import LocalBus
-from bulkgen.feed import FeedHub
-from bulkgen.generators import DemoGenerator, GenerationRequest
+from bulkgen.generation import DemoGenerator, GenerationRequest
+from bulkgen.generation.runner import Runner
+from bulkgen.generation.validators import stem_key, validate_item
+from bulkgen.http import create_app
+from bulkgen.live.feed import FeedHub
+from bulkgen.log import SQLStore
+from bulkgen.log.bus import LocalBus
+from bulkgen.log.store import ItemFinished, ItemStarted
+from bulkgen.log.writer import GroupWriter
 from bulkgen.models import (
     BatchConfig,
     DemoOptions,
@@ -61,13 +66,8 @@ from bulkgen.models import (
     ItemType,
     Severity,
 )
-from bulkgen.pipeline import Runner
 from bulkgen.services import Services
 from bulkgen.settings import Settings
-from bulkgen.store import SQLStore
-from bulkgen.store.base import ItemFinished, ItemStarted
-from bulkgen.validators import stem_key, validate_item
-from bulkgen.writer import GroupWriter
 
 OWNER = "local"
 GROUP = 2000

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bulkgen.server import Server, build_server
+from bulkgen.http.server import Server, build_server
 from bulkgen.settings import Settings
 
 

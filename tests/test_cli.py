@@ -303,7 +303,7 @@ def test_pause_and_resume(server: LiveServer) -> None:
 def test_watch_says_why_a_batch_is_not_moving() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bulkgen.cli_watch import state_line
+    from bulkgen.cli.watch import state_line
     from bulkgen.models import BatchStatus, PauseInfo, ProgressSnapshot
 
     now = datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC)

@@ -24,8 +24,8 @@ from bulkgen.client import (
     StreamEvent,
 )
 from bulkgen.errors import BulkgenError
+from bulkgen.http.server import Server, build_server
 from bulkgen.models import BatchConfig, BatchStatus, ItemStatus
-from bulkgen.server import Server, build_server
 from bulkgen.settings import Settings
 
 #: Quick demo batches: a few ms per item, some generation errors and some invalid items.

@@ -9,10 +9,10 @@ from collections import Counter
 import pytest
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
-from bulkgen.generators.base import GenerationRequest, Generator
-from bulkgen.generators.demo import DemoGenerator
+from bulkgen.generation.base import GenerationRequest, Generator
+from bulkgen.generation.demo import DemoGenerator
+from bulkgen.generation.validators import has_errors, stem_key, validate_item
 from bulkgen.models import DemoOptions, Difficulty, GeneratedItem, ItemType, Severity
-from bulkgen.validators import has_errors, stem_key, validate_item
 
 TOPIC = "Cardiac physiology"
 N = 2000

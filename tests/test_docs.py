@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from bulkgen.events import EVENT_TYPES
+from bulkgen.generation.validators import RULES
 from bulkgen.settings import Settings
-from bulkgen.validators import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURE = (ROOT / "ARCHITECTURE.md").read_text()

@@ -17,12 +17,12 @@ import pytest
 from pydantic import SecretStr
 
 from bulkgen.errors import PermanentGenerationError, TransientGenerationError
-from bulkgen.generators import GenerationRequest, OpenAIGenerator, build_generator
-from bulkgen.generators.openai_compat import MAX_RAW_TEXT, retry_after
-from bulkgen.generators.ratelimit import RateLimiter
+from bulkgen.generation import GenerationRequest, OpenAIGenerator, build_generator
+from bulkgen.generation.openai_compat import MAX_RAW_TEXT, retry_after
+from bulkgen.generation.ratelimit import RateLimiter
+from bulkgen.generation.validators import validate_item
 from bulkgen.models import BatchConfig, Difficulty, ItemType, OpenAIOptions, Severity
 from bulkgen.settings import Settings
-from bulkgen.validators import validate_item
 from fake_openai import (
     USAGE,
     FakeOpenAI,

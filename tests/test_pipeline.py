@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bulkgen.errors import TransientGenerationError
-from bulkgen.generators import GenerationRequest
+from bulkgen.generation import GenerationRequest
+from bulkgen.generation.runner import JITTER, MAX_RETRY_AFTER_SECONDS, backoff_seconds
 from bulkgen.models import BatchConfig, BatchStatus, GeneratedItem, ItemStatus, Option
-from bulkgen.pipeline import JITTER, MAX_RETRY_AFTER_SECONDS, backoff_seconds
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -174,9 +174,9 @@ async def test_writer_commits_many_changes_per_transaction(tmp_path: Path) -> No
 async def test_writer_retries_a_group_the_database_refused(tmp_path: Path) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from bulkgen.bus import LocalBus
-    from bulkgen.store import ItemStarted, SQLStore
-    from bulkgen.writer import GroupWriter
+    from bulkgen.log import ItemStarted, SQLStore
+    from bulkgen.log.bus import LocalBus
+    from bulkgen.log.writer import GroupWriter
 
     class Flaky(SQLStore):
         refusals = 2

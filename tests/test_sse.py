@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulkgen.sse import encode_comment, encode_event, encode_logged, encode_retry
+from bulkgen.live.sse import encode_comment, encode_event, encode_logged, encode_retry
 
 
 def test_event_frame_has_id_event_and_one_data_line() -> None:

@@ -14,6 +14,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from bulkgen.errors import Conflict, NotFound
+from bulkgen.log import ItemFinished, ItemStarted, SQLStore
+from bulkgen.log.sql import MIGRATIONS
 from bulkgen.models import (
     BatchConfig,
     BatchStatus,
@@ -25,8 +27,6 @@ from bulkgen.models import (
     Severity,
     TokenUsage,
 )
-from bulkgen.store import ItemFinished, ItemStarted, SQLStore
-from bulkgen.store.sql import MIGRATIONS
 
 
 def url(path: Path) -> str:

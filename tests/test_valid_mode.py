@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from bulkgen.cli import app
 from bulkgen.errors import Conflict
+from bulkgen.log import ItemFinished, ItemStarted, SQLStore
 from bulkgen.models import BatchConfig, BatchStatus, ItemError, ItemStatus
 from bulkgen.progress import Counts, ValidTarget, snapshot
-from bulkgen.store import ItemFinished, ItemStarted, SQLStore
 
 from conftest import (
     LiveServer,

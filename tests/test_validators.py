@@ -6,8 +6,8 @@ from collections.abc import Collection
 
 import pytest
 
+from bulkgen.generation.validators import RULES, Rule, has_errors, stem_key, validate_item
 from bulkgen.models import GeneratedItem, Option, RuleResult, Severity
-from bulkgen.validators import RULES, Rule, has_errors, stem_key, validate_item
 
 GOOD = GeneratedItem(
     stem="Which organ produces insulin in the human body?",

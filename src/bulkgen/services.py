@@ -8,14 +8,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bulkgen.bus import Bus, LocalBus
-from bulkgen.feed import FeedHub
-from bulkgen.generators import check_runnable
+from bulkgen.generation import check_runnable
+from bulkgen.generation.runner import GeneratorFactory, Runner
+from bulkgen.live.feed import FeedHub
+from bulkgen.log import SQLStore, Store
+from bulkgen.log.bus import Bus, LocalBus
+from bulkgen.log.writer import GroupWriter
 from bulkgen.models import Batch, BatchConfig
-from bulkgen.pipeline import GeneratorFactory, Runner
 from bulkgen.settings import Settings
-from bulkgen.store import SQLStore, Store
-from bulkgen.writer import GroupWriter
 
 
 @dataclass(slots=True)

@@ -17,9 +17,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from bulkgen.cli_batch import batch_app
+from bulkgen.cli.batch import batch_app
+from bulkgen.http.server import Server, serve
 from bulkgen.models import BatchConfig, DemoOptions
-from bulkgen.server import Server, serve
 from bulkgen.settings import Settings
 
 app = typer.Typer(
@@ -138,7 +138,7 @@ def demo(
 @app.command()
 def migrate(database: DatabaseOpt = None) -> None:
     """Create or upgrade the database schema, then exit."""
-    from bulkgen.store import SQLStore
+    from bulkgen.log import SQLStore
 
     settings = load_settings(database=database)
 

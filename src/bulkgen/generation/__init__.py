@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bulkgen.errors import InvalidConfig
-from bulkgen.generators.base import GenerationRequest, Generator, close_generator
-from bulkgen.generators.demo import DemoGenerator
-from bulkgen.generators.openai_compat import OpenAIGenerator
+from bulkgen.generation.base import GenerationRequest, Generator, close_generator
+from bulkgen.generation.demo import DemoGenerator
+from bulkgen.generation.openai_compat import OpenAIGenerator
 from bulkgen.models import BatchConfig, OpenAIOptions
 from bulkgen.settings import Settings
 

@@ -2,7 +2,7 @@
 
 A :class:`BatchFeed` wakes on the bus, reads the new events from the store once, frames
 them once, and keeps the latest ``cache_size`` frames in a ring. Viewers (the stream loop
-in ``bulkgen.api.stream``) copy frames from the ring from their own cursor, so a thousand
+in ``bulkgen.http.stream``) copy frames from the ring from their own cursor, so a thousand
 viewers cost one query per wake-up, a slow viewer only falls back to reading the store
 itself, and memory stays bounded whatever the viewers do.
 
@@ -22,11 +22,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from itertools import islice
 
-from bulkgen.bus import Bus
 from bulkgen.events import BATCH_PROGRESS
+from bulkgen.live.sse import encode_event, encode_logged
+from bulkgen.log.bus import Bus
+from bulkgen.log.store import BatchRecord, Store
 from bulkgen.models import BatchStatus
-from bulkgen.sse import encode_event, encode_logged
-from bulkgen.store.base import BatchRecord, Store
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from bulkgen.api.deps import OwnerDep, ServicesDep
 from bulkgen.errors import Conflict
 from bulkgen.export import ExportFormat, export_filename, render_export
+from bulkgen.http.deps import OwnerDep, ServicesDep
+from bulkgen.log import Store
 from bulkgen.models import REASON_PATTERN, Batch, BatchConfig, Item, ItemStatus, Page
-from bulkgen.store import Store
 
 router = APIRouter(prefix="/api/generation/batch", tags=["batches"])
 

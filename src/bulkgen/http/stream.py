@@ -1,7 +1,7 @@
 """The SSE endpoint and the loop that feeds one viewer.
 
-Connection lifecycle lives here; framing is in ``bulkgen.sse`` and reading the log in
-``bulkgen.feed``. One viewer's loop::
+Connection lifecycle lives here; framing is in ``bulkgen.live.sse`` and reading the log in
+``bulkgen.live.feed``. One viewer's loop::
 
     retry: frame
     no cursor  → the feed's latest batch.progress (its id becomes the cursor)
@@ -24,12 +24,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.sse import EventSourceResponse
 
-from bulkgen.api.deps import OwnerDep, ServicesDep
 from bulkgen.errors import InvalidCursor
 from bulkgen.events import BATCHES_PROGRESS
-from bulkgen.feed import FeedHub
-from bulkgen.sse import encode_comment, encode_event, encode_logged, encode_retry
-from bulkgen.store.base import Store
+from bulkgen.http.deps import OwnerDep, ServicesDep
+from bulkgen.live.feed import FeedHub
+from bulkgen.live.sse import encode_comment, encode_event, encode_logged, encode_retry
+from bulkgen.log.store import Store
 
 router = APIRouter(tags=["stream"])
 

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 
 from bulkgen.errors import PermanentGenerationError, TransientGenerationError
-from bulkgen.generators.base import GenerationRequest
+from bulkgen.generation.base import GenerationRequest
 from bulkgen.models import DemoOptions, Difficulty, GeneratedItem, Option
 
 __all__ = ["FAILURE_KINDS", "FLAW_KINDS", "DemoGenerator"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bulkgen.store.base import (
+from bulkgen.log.sql import SQLStore
+from bulkgen.log.store import (
     Applied,
     BatchRecord,
     Change,
@@ -11,7 +12,6 @@ from bulkgen.store.base import (
     ItemStarted,
     Store,
 )
-from bulkgen.store.sql import SQLStore
 
 __all__ = [
     "Applied",

@@ -10,14 +10,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bulkgen import __version__
-from bulkgen.api import batches, stream
-from bulkgen.api.deps import ServicesDep
 from bulkgen.errors import Conflict, InvalidConfig, InvalidCursor, NotFound
-from bulkgen.pipeline import GeneratorFactory
+from bulkgen.generation.runner import GeneratorFactory
+from bulkgen.http import batches, pages, stream
+from bulkgen.http.csrf import OriginCheckMiddleware
+from bulkgen.http.deps import ServicesDep
 from bulkgen.services import Services
 from bulkgen.settings import Settings
-from bulkgen.web import pages
-from bulkgen.web.csrf import OriginCheckMiddleware
 
 MAX_BODY_BYTES = 64 * 1024
 

@@ -10,7 +10,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from bulkgen.api import create_app
+from bulkgen.http import create_app
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 

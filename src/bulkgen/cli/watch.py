@@ -17,7 +17,7 @@ from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 
-from bulkgen.cli_format import (
+from bulkgen.cli.format import (
     duration,
     error_console,
     error_detail,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from bulkgen.store.schema import metadata
+from bulkgen.log.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):

@@ -21,11 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from bulkgen.errors import Conflict, NotFound
 from bulkgen.events import BATCH_RESUMED, ITEM_FAILED, ITEM_REQUEUED
-from bulkgen.models import BatchConfig, BatchStatus, Item, ItemError, ItemStatus
-from bulkgen.store.base import Applied, BatchRecord, Change, EventRecord
-from bulkgen.store.rows import item_of, record_of
-from bulkgen.store.schema import batches, events, items
-from bulkgen.store.transaction import (
+from bulkgen.log.rows import item_of, record_of
+from bulkgen.log.schema import batches, events, items
+from bulkgen.log.store import Applied, BatchRecord, Change, EventRecord
+from bulkgen.log.transaction import (
     apply_one,
     item_states,
     lock,
@@ -33,8 +32,9 @@ from bulkgen.store.transaction import (
     resumable,
     write_back,
 )
+from bulkgen.models import BatchConfig, BatchStatus, Item, ItemError, ItemStatus
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def _create_engine(url: str, *, writer: bool) -> AsyncEngine:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
+from bulkgen.log.store import BatchRecord
 from bulkgen.models import (
     Attempt,
     BatchConfig,
@@ -23,7 +24,6 @@ from bulkgen.models import (
     from_epoch,
 )
 from bulkgen.progress import Counts, usage_of
-from bulkgen.store.base import BatchRecord
 
 
 def record_of(row: Row[Any]) -> BatchRecord:

@@ -12,8 +12,9 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from bulkgen import __version__
-from bulkgen.api.deps import OwnerDep, ServicesDep
 from bulkgen.errors import InvalidConfig, NotFound
+from bulkgen.http import csrf
+from bulkgen.http.deps import OwnerDep, ServicesDep
 from bulkgen.models import (
     MAX_ATTEMPT_ITEMS,
     MAX_CONCURRENCY,
@@ -24,7 +25,6 @@ from bulkgen.models import (
     ItemType,
 )
 from bulkgen.services import Services
-from bulkgen.web import csrf
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")

@@ -30,6 +30,8 @@ from bulkgen.events import (
     ITEM_QUEUED,
     ITEM_STARTED,
 )
+from bulkgen.log.schema import batches, events, items
+from bulkgen.log.store import Change, ItemFinished, ItemStarted
 from bulkgen.models import (
     BatchConfig,
     BatchStatus,
@@ -44,8 +46,6 @@ from bulkgen.models import (
     from_epoch,
 )
 from bulkgen.progress import Counts, ValidTarget, append_finishes, snapshot, usage_of
-from bulkgen.store.base import Change, ItemFinished, ItemStarted
-from bulkgen.store.schema import batches, events, items
 
 STEM_PREVIEW = 200
 

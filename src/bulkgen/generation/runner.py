@@ -2,7 +2,7 @@
 
 Each running batch has one :class:`BatchRun` that walks the batch's pending items and keeps
 up to ``concurrency`` of them generating; a process-wide semaphore caps generation across
-all batches. Workers report through the :class:`~bulkgen.writer.GroupWriter`; the store
+all batches. Workers report through the :class:`~bulkgen.log.writer.GroupWriter`; the store
 decides what counts, so a change that arrives after a cancel is simply not applied.
 """
 
@@ -21,7 +21,10 @@ from bulkgen.errors import (
     PermanentGenerationError,
     TransientGenerationError,
 )
-from bulkgen.generators import GenerationRequest, Generator, build_generator, close_generator
+from bulkgen.generation import GenerationRequest, Generator, build_generator, close_generator
+from bulkgen.generation.validators import stem_key, validate_item
+from bulkgen.log.store import ItemFinished, ItemStarted, Store
+from bulkgen.log.writer import GroupWriter
 from bulkgen.models import (
     Attempt,
     BatchConfig,
@@ -33,9 +36,6 @@ from bulkgen.models import (
     Severity,
 )
 from bulkgen.settings import Settings
-from bulkgen.store.base import ItemFinished, ItemStarted, Store
-from bulkgen.validators import stem_key, validate_item
-from bulkgen.writer import GroupWriter
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Server-Sent Events framing: pure functions from events to the bytes on the wire.
 
 Each durable event is framed once by the process that reads it from the log and the same
-bytes go to every viewer; the stream loop in ``bulkgen.api.stream`` only decides which
+bytes go to every viewer; the stream loop in ``bulkgen.http.stream`` only decides which
 frames a viewer gets and when.
 """
 

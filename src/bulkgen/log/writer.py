@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
-from bulkgen.bus import Bus
-from bulkgen.store.base import Change, Store
+from bulkgen.log.bus import Bus
+from bulkgen.log.store import Change, Store
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bulkgen.api.app import create_app
+from bulkgen.http.app import create_app
 
 __all__ = ["create_app"]

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bulkgen.cli_format import (
+from bulkgen.cli.format import (
     duration,
     error_console,
     error_detail,
@@ -28,7 +28,7 @@ from bulkgen.cli_format import (
     share,
     status_text,
 )
-from bulkgen.cli_watch import watch_batch
+from bulkgen.cli.watch import watch_batch
 from bulkgen.client import BulkgenClient, ClientError, ExportFile
 from bulkgen.export import ExportFormat
 from bulkgen.models import Batch, DemoOptions, Difficulty, Item, ItemStatus, OpenAIOptions

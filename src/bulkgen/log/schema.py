@@ -1,4 +1,4 @@
-"""Tables of the store. Migrations in ``bulkgen/migrations`` create exactly these."""
+"""Tables of the store. Migrations in ``bulkgen/log/migrations`` create exactly these."""
 
 from __future__ import annotations
 

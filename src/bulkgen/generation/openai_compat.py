@@ -32,8 +32,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
-from bulkgen.generators.base import GenerationRequest
-from bulkgen.generators.ratelimit import RateLimiter
+from bulkgen.generation.base import GenerationRequest
+from bulkgen.generation.ratelimit import RateLimiter
 from bulkgen.models import Difficulty, GeneratedItem, ItemType, OpenAIOptions, Option, TokenUsage
 
 __all__ = ["ITEM_SCHEMA", "MAX_RAW_TEXT", "OpenAIGenerator", "build_messages", "retry_after"]

@@ -1,1 +1,0 @@
-"""Server-rendered pages: batch history, the new-batch form and the live progress view."""
