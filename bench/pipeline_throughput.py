@@ -89,12 +89,12 @@ async def pipeline_once(db: Path, count: int, timeout: float) -> dict[str, Any]:
                 await subscription.wait(0.02)
         t_seen = time.time()
         cpu = time.process_time() - cpu0
-        writer = services.writer
+        writer = services.log
         transactions, changes = writer.transactions, writer.changes
     finally:
         await services.stop()
     completed = record.status is BatchStatus.COMPLETED
-    end = record.finished_at if record.finished_at is not None else t_seen
+    end = record.progress.finished_at if record.progress.finished_at is not None else t_seen
     with sqlite3.connect(db) as conn:
         events = conn.execute(
             "SELECT count(*) FROM events WHERE batch_id=?", (batch.id,)
@@ -117,7 +117,7 @@ async def pipeline_once(db: Path, count: int, timeout: float) -> dict[str, Any]:
             or 0
         )
     total_s = end - t0
-    run_s = end - (record.started_at or t0)
+    run_s = end - (record.progress.started_at or t0)
     return {
         "completed": completed,
         "status": record.status.value,
@@ -157,7 +157,7 @@ async def small_transactions(db: Path, transactions: int) -> dict[str, Any]:
 
     from bulkgen.generation import DemoGenerator, GenerationRequest
     from bulkgen.log import SQLStore
-    from bulkgen.log.store import ItemFinished, ItemStarted
+    from bulkgen.log.store import FinishItem, StartItem
     from bulkgen.models import ItemStatus
 
     hops = [0]
@@ -190,8 +190,8 @@ async def small_transactions(db: Path, transactions: int) -> dict[str, Any]:
     await store.mark_running(batch.id, time.time())
     changes: list[Any] = []
     for i in range(transactions // 2 + 10):
-        changes.append(ItemStarted(batch.id, i, time.time()))
-        changes.append(ItemFinished(batch.id, i, ItemStatus.COMPLETED, time.time(), result=item))
+        changes.append(StartItem(batch.id, i, time.time()))
+        changes.append(FinishItem(batch.id, i, ItemStatus.COMPLETED, time.time(), result=item))
     for change in changes[:20]:  # warm-up: statement compilation, pools
         await store.apply([change], time.time())
     aiosqlite.core.Connection._execute = counted  # type: ignore[method-assign]
@@ -224,7 +224,7 @@ async def components(db: Path, count: int) -> dict[str, float]:
     from bulkgen.generation import DemoGenerator, GenerationRequest
     from bulkgen.generation.validators import stem_key, validate_item
     from bulkgen.log import SQLStore
-    from bulkgen.log.store import ItemFinished, ItemStarted
+    from bulkgen.log.store import FinishItem, StartItem
     from bulkgen.models import Attempt, ItemStatus
 
     topic = "Cardiac physiology"
@@ -260,9 +260,9 @@ async def components(db: Path, count: int) -> dict[str, float]:
     groups = []
     for first in range(0, count, 500):
         span = range(first, min(first + 500, count))
-        group: list[Any] = [ItemStarted(batch.id, i, time.time()) for i in span]
+        group: list[Any] = [StartItem(batch.id, i, time.time()) for i in span]
         group += [
-            ItemFinished(
+            FinishItem(
                 batch.id,
                 i,
                 ItemStatus.COMPLETED,

@@ -4,7 +4,7 @@ The design promises an O(1) snapshot: counters live on the batch row, so reading
 must not depend on how many items or events it has. This bench measures two paths for
 each batch, reads of the two batches interleaved so drift hits both equally:
 
-* store: ``SQLStore.get_batch(id, "local")`` + ``record.to_api(time.time())``
+* store: ``SQLStore.get_batch(id, "local")`` + ``batch_view(record, time.time())``
 * HTTP:  ``GET /api/generation/batch/{id}`` through an in-process ``httpx.ASGITransport``
   (the full FastAPI app: routing, owner dependency, the same store read, JSON response).
 
@@ -54,8 +54,8 @@ from bulkgen.http import create_app
 from bulkgen.live.feed import FeedHub
 from bulkgen.log import SQLStore
 from bulkgen.log.bus import LocalBus
-from bulkgen.log.store import ItemFinished, ItemStarted
-from bulkgen.log.writer import GroupWriter
+from bulkgen.log.eventlog import EventLog
+from bulkgen.log.store import FinishItem, StartItem
 from bulkgen.models import (
     BatchConfig,
     DemoOptions,
@@ -66,7 +66,7 @@ from bulkgen.models import (
     ItemType,
     Severity,
 )
-from bulkgen.services import Services
+from bulkgen.services import Services, batch_view
 from bulkgen.settings import Settings
 
 OWNER = "local"
@@ -100,20 +100,20 @@ async def progress_items(
     for first in range(0, finished, GROUP // 2):
         indices = range(first, min(first + GROUP // 2, finished))
         now = time.time()
-        changes: list[Any] = [ItemStarted(batch_id, i, now) for i in indices]
+        changes: list[Any] = [StartItem(batch_id, i, now) for i in indices]
         for i in indices:
             if i % 8 == 7:
-                changes.append(ItemFinished(batch_id, i, ItemStatus.FAILED, now, error=failure))
+                changes.append(FinishItem(batch_id, i, ItemStatus.FAILED, now, error=failure))
             else:
                 changes.append(
-                    ItemFinished(
+                    FinishItem(
                         batch_id, i, ItemStatus.COMPLETED, now + i * 1e-6, result=item, stem_key=key
                     )
                 )
         await store.apply(changes, time.time())
     now = time.time()
     await store.apply(
-        [ItemStarted(batch_id, i, now) for i in range(finished, finished + in_progress)], now
+        [StartItem(batch_id, i, now) for i in range(finished, finished + in_progress)], now
     )
 
 
@@ -172,7 +172,7 @@ async def build(db: Path, big: int, finished: int) -> tuple[SQLStore, str, str, 
 def hand_built_services(settings: Settings, store: SQLStore) -> Services:
     """Services without ``Services.start``: no migration, no resume of running batches."""
     bus = LocalBus()
-    writer = GroupWriter(store, bus, max_group=settings.writer_max_group)
+    writer = EventLog(store, bus, max_group=settings.writer_max_group)
     runner = Runner(store, writer, settings)
     hub = FeedHub(
         store,
@@ -193,7 +193,7 @@ async def measure(reads: int, warmup: int, big: int, finished: int, db: Path) ->
             for name, batch_id in ids.items():
                 t = time.perf_counter()
                 record = await store.get_batch(batch_id, OWNER)
-                snap = record.to_api(time.time())
+                snap = batch_view(record, time.time())
                 elapsed = time.perf_counter() - t
                 if n >= warmup:
                     store_times[name].append(elapsed)

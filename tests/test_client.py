@@ -165,7 +165,7 @@ async def test_events_of_a_whole_batch_rebuild_its_item_states(live_server: Live
         assert final.snapshot.failed == statuses.count(ItemStatus.FAILED)
         # The final state arrives as progress too, just before batch.complete.
         assert isinstance(events[-2], ProgressEvent)
-        assert events[-2].snapshot == final.snapshot
+        assert events[-2].snapshot.model_dump() == final.snapshot.model_dump()
 
 
 async def test_events_without_a_cursor_start_from_a_snapshot(live_server: LiveServer) -> None:

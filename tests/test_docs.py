@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bulkgen.events import EVENT_TYPES
+from bulkgen.events import EVENT_NAMES
 from bulkgen.generation.validators import RULES
 from bulkgen.settings import Settings
 
@@ -20,7 +20,7 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_every_event_type_is_documented() -> None:
-    for name in EVENT_TYPES:
+    for name in EVENT_NAMES:
         assert f"`{name}`" in ARCHITECTURE, name
         assert f"`{name}`" in README, name
 

@@ -164,9 +164,9 @@ async def test_writer_commits_many_changes_per_transaction(tmp_path: Path) -> No
         started = time.monotonic()
         await finished(services, batch.id)
         assert time.monotonic() - started < 60
-        assert services.writer.changes == 4000
+        assert services.log.changes == 4000
         # group commit: far fewer transactions than changes
-        assert services.writer.transactions * 10 < services.writer.changes
+        assert services.log.transactions * 10 < services.log.changes
     finally:
         await services.stop()
 
@@ -174,9 +174,9 @@ async def test_writer_commits_many_changes_per_transaction(tmp_path: Path) -> No
 async def test_writer_retries_a_group_the_database_refused(tmp_path: Path) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from bulkgen.log import ItemStarted, SQLStore
+    from bulkgen.log import SQLStore, StartItem
     from bulkgen.log.bus import LocalBus
-    from bulkgen.log.writer import GroupWriter
+    from bulkgen.log.eventlog import EventLog
 
     class Flaky(SQLStore):
         refusals = 2
@@ -189,13 +189,13 @@ async def test_writer_retries_a_group_the_database_refused(tmp_path: Path) -> No
 
     store = Flaky(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
     await store.migrate()
-    writer = GroupWriter(store, LocalBus(), max_group=100)
+    writer = EventLog(store, LocalBus(), max_group=100)
     writer.start()
     try:
         record = await store.create_batch("ada", BatchConfig(topic="Optics", count=5), 1.0)
         await store.mark_running(record.id, 1.0)
         for index in range(5):
-            await writer.submit(ItemStarted(record.id, index, 2.0))
+            await writer.submit(StartItem(record.id, index, 2.0))
         await writer.flush()
         after = await store.get_batch(record.id, None)
         assert store.refusals == 0

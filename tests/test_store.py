@@ -14,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 
 from bulkgen.errors import Conflict, NotFound
-from bulkgen.log import ItemFinished, ItemStarted, SQLStore
+from bulkgen.log import FinishItem, SQLStore, StartItem
 from bulkgen.log.sql import MIGRATIONS
 from bulkgen.models import (
     BatchConfig,
@@ -27,6 +27,7 @@ from bulkgen.models import (
     Severity,
     TokenUsage,
 )
+from bulkgen.services import batch_view
 
 
 def url(path: Path) -> str:
@@ -49,9 +50,9 @@ async def running_batch(store: SQLStore, count: int = 5, owner: str = "ada") -> 
 
 def done(
     batch_id: str, index: int, at: float, status: ItemStatus = ItemStatus.COMPLETED
-) -> ItemFinished:
+) -> FinishItem:
     error = None if status is ItemStatus.COMPLETED else ItemError(kind="timeout", message="slow")
-    return ItemFinished(batch_id, index, status, at, error=error)
+    return FinishItem(batch_id, index, status, at, error=error)
 
 
 async def test_create_inserts_pending_items_and_a_queued_batch(store: SQLStore) -> None:
@@ -75,7 +76,7 @@ async def test_reads_are_scoped_by_owner(store: SQLStore) -> None:
 
 async def test_apply_moves_counters_and_logs_contiguous_events(store: SQLStore) -> None:
     batch_id = await running_batch(store, count=3)
-    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(3)], 3.0)
+    await store.apply([StartItem(batch_id, i, 3.0) for i in range(3)], 3.0)
     mid = await store.get_batch(batch_id, None)
     assert (mid.counts.pending, mid.counts.in_progress, mid.last_seq) == (0, 3, 3)
     await store.apply([done(batch_id, 0, 4.0), done(batch_id, 1, 5.0, ItemStatus.FAILED)], 5.0)
@@ -83,7 +84,7 @@ async def test_apply_moves_counters_and_logs_contiguous_events(store: SQLStore) 
     final = await store.get_batch(batch_id, None)
     assert final.status is BatchStatus.COMPLETED
     assert (final.counts.completed, final.counts.failed, final.counts.in_progress) == (2, 1, 0)
-    assert final.recent_finishes == (4.0, 5.0, 6.0)
+    assert final.progress.finishes == (4.0, 5.0, 6.0)
     log = await store.read_events(batch_id, after=0)
     assert [e.seq for e in log] == list(range(1, 8))
     assert [e.type for e in log][-1] == "batch.complete"
@@ -95,8 +96,8 @@ async def test_changes_for_items_in_the_wrong_state_are_skipped(store: SQLStore)
     batch_id = await running_batch(store, count=2)
     skipped = await store.apply([done(batch_id, 0, 3.0)], 3.0)  # finished without starting
     assert skipped.rejected == 1
-    await store.apply([ItemStarted(batch_id, 0, 3.0)], 3.0)
-    twice = await store.apply([ItemStarted(batch_id, 0, 3.5)], 3.5)
+    await store.apply([StartItem(batch_id, 0, 3.0)], 3.0)
+    twice = await store.apply([StartItem(batch_id, 0, 3.5)], 3.5)
     assert twice.rejected == 1
     record = await store.get_batch(batch_id, None)
     assert (record.counts.in_progress, record.counts.pending, record.last_seq) == (1, 1, 1)
@@ -104,7 +105,7 @@ async def test_changes_for_items_in_the_wrong_state_are_skipped(store: SQLStore)
 
 async def test_a_finish_after_cancel_is_not_counted(store: SQLStore) -> None:
     batch_id = await running_batch(store, count=4)
-    await store.apply([ItemStarted(batch_id, 0, 3.0), ItemStarted(batch_id, 1, 3.0)], 3.0)
+    await store.apply([StartItem(batch_id, 0, 3.0), StartItem(batch_id, 1, 3.0)], 3.0)
     cancelled = await store.cancel(batch_id, 4.0)
     assert cancelled.status is BatchStatus.CANCELLED
     assert (cancelled.counts.failed, cancelled.counts.pending, cancelled.counts.in_progress) == (
@@ -121,11 +122,11 @@ async def test_a_finish_after_cancel_is_not_counted(store: SQLStore) -> None:
 
 async def test_requeue_failed_and_conflict_when_nothing_failed(store: SQLStore) -> None:
     batch_id = await running_batch(store, count=2)
-    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(2)], 3.0)
+    await store.apply([StartItem(batch_id, i, 3.0) for i in range(2)], 3.0)
     await store.apply([done(batch_id, 0, 4.0, ItemStatus.FAILED), done(batch_id, 1, 4.0)], 4.0)
     assert await store.requeue_failed(batch_id, 5.0) == 1
     record = await store.get_batch(batch_id, None)
-    assert record.status is BatchStatus.QUEUED and record.finished_at is None
+    assert record.status is BatchStatus.QUEUED and record.progress.finished_at is None
     assert (record.counts.pending, record.counts.failed, record.counts.completed) == (1, 0, 1)
     log = await store.read_events(batch_id, after=0)
     assert log[-1].type == "item.requeued" and json.loads(log[-1].data)["status"] == "pending"
@@ -135,7 +136,7 @@ async def test_requeue_failed_and_conflict_when_nothing_failed(store: SQLStore) 
 
 async def test_recover_puts_interrupted_items_back(store: SQLStore) -> None:
     batch_id = await running_batch(store, count=3)
-    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(2)], 3.0)
+    await store.apply([StartItem(batch_id, i, 3.0) for i in range(2)], 3.0)
     await store.apply([done(batch_id, 0, 4.0)], 4.0)
     assert await store.recover(10.0) == [batch_id]
     record = await store.get_batch(batch_id, None)
@@ -152,7 +153,7 @@ async def test_two_stores_on_one_file_keep_sequence_numbers_contiguous(tmp_path:
         writers = [first, second]
 
         async def start(index: int) -> None:
-            await writers[index % 2].apply([ItemStarted(batch_id, index, 3.0)], 3.0)
+            await writers[index % 2].apply([StartItem(batch_id, index, 3.0)], 3.0)
 
         await asyncio.gather(*(start(i) for i in range(200)))
         log = await first.read_events(batch_id, after=0, limit=1000)
@@ -178,8 +179,8 @@ def rule(rule_id: str, severity: Severity = Severity.ERROR) -> RuleResult:
     return RuleResult(rule=rule_id, severity=severity, message=f"broke {rule_id}")
 
 
-def failed(batch_id: str, index: int, at: float, error: ItemError) -> ItemFinished:
-    return ItemFinished(batch_id, index, ItemStatus.FAILED, at, error=error)
+def failed(batch_id: str, index: int, at: float, error: ItemError) -> FinishItem:
+    return FinishItem(batch_id, index, ItemStatus.FAILED, at, error=error)
 
 
 async def recount(store: SQLStore, batch_id: str) -> dict[str, int]:
@@ -197,8 +198,8 @@ async def recount(store: SQLStore, batch_id: str) -> dict[str, int]:
 async def check_reasons(store: SQLStore, batch_id: str) -> dict[str, int]:
     record = await store.get_batch(batch_id, None)
     expected = await recount(store, batch_id)
-    assert record.failure_reasons == expected
-    assert record.to_api(100.0).progress.failure_reasons == expected
+    assert record.progress.failure_reasons == expected
+    assert batch_view(record, 100.0).progress.failure_reasons == expected
     return expected
 
 
@@ -221,7 +222,7 @@ async def test_failure_reasons_always_equal_a_recount_of_the_failed_items(
     store: SQLStore,
 ) -> None:
     batch_id = await running_batch(store, count=10)
-    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(10)], 3.0)
+    await store.apply([StartItem(batch_id, i, 3.0) for i in range(10)], 3.0)
     both = ItemError(
         kind="validation",
         message="flawed",
@@ -270,7 +271,7 @@ async def test_failure_reasons_always_equal_a_recount_of_the_failed_items(
 
     # The run goes on: the re-queued items fail again, one of them on a rule.
     await store.mark_running(batch_id, 7.0)
-    await store.apply([ItemStarted(batch_id, i, 7.0) for i in (2, 3)], 7.0)
+    await store.apply([StartItem(batch_id, i, 7.0) for i in (2, 3)], 7.0)
     await store.apply([failed(batch_id, 2, 8.0, short), done(batch_id, 3, 8.0)], 8.0)
     assert await check_reasons(store, batch_id) == {
         "rule:stem.length": 3,
@@ -292,7 +293,7 @@ async def test_failure_reasons_always_equal_a_recount_of_the_failed_items(
 
 async def test_usage_is_summed_over_finished_results(store: SQLStore) -> None:
     batch_id = await running_batch(store, count=3)
-    assert (await store.get_batch(batch_id, None)).to_api(3.0).usage is None
+    assert batch_view(await store.get_batch(batch_id, None), 3.0).usage is None
 
     def made(prompt: int, completion: int) -> GeneratedItem:
         return GeneratedItem(
@@ -305,21 +306,21 @@ async def test_usage_is_summed_over_finished_results(store: SQLStore) -> None:
             ),
         )
 
-    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(3)], 3.0)
+    await store.apply([StartItem(batch_id, i, 3.0) for i in range(3)], 3.0)
     short = ItemError(kind="validation", message="flawed", rules=[rule("stem.length")])
     await store.apply(
         [
-            ItemFinished(batch_id, 0, ItemStatus.COMPLETED, 4.0, result=made(100, 20)),
-            ItemFinished(batch_id, 1, ItemStatus.FAILED, 4.0, result=made(90, 10), error=short),
+            FinishItem(batch_id, 0, ItemStatus.COMPLETED, 4.0, result=made(100, 20)),
+            FinishItem(batch_id, 1, ItemStatus.FAILED, 4.0, result=made(90, 10), error=short),
             failed(batch_id, 2, 4.0, ItemError(kind="timeout", message="slow")),
         ],
         4.0,
     )
     record = await store.get_batch(batch_id, None)
     expected = {"prompt_tokens": 190, "completion_tokens": 30, "total_tokens": 220}
-    assert record.usage is not None and record.usage.model_dump() == expected
-    api = record.to_api(5.0)
-    assert api.usage == record.usage and api.progress.usage == record.usage
+    assert record.progress.usage is not None and record.progress.usage.model_dump() == expected
+    api = batch_view(record, 5.0)
+    assert api.usage == record.progress.usage and api.progress.usage == record.progress.usage
     final = json.loads((await store.read_events(batch_id, after=0))[-1].data)
     assert final["usage"] == expected
 
@@ -364,12 +365,14 @@ async def test_migration_0002_counts_reasons_and_usage_of_existing_batches(
     try:
         await store.migrate()
         record = await store.get_batch("b1", None)
-        assert record.failure_reasons == await recount(store, "b1")
-        assert record.failure_reasons == {
+        assert record.progress.failure_reasons == await recount(store, "b1")
+        assert record.progress.failure_reasons == {
             "rule:stem.length": 1,
             "rule:options.unique": 1,
             "kind:timeout": 1,
         }
-        assert record.usage == TokenUsage(prompt_tokens=20, completion_tokens=10, total_tokens=30)
+        assert record.progress.usage == TokenUsage(
+            prompt_tokens=20, completion_tokens=10, total_tokens=30
+        )
     finally:
         await store.close()

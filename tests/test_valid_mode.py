@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from bulkgen.cli import app
 from bulkgen.errors import Conflict
-from bulkgen.log import ItemFinished, ItemStarted, SQLStore
+from bulkgen.log import FinishItem, SQLStore, StartItem
 from bulkgen.models import BatchConfig, BatchStatus, ItemError, ItemStatus
 from bulkgen.progress import Counts, ValidTarget, snapshot
+from bulkgen.services import batch_view
 
 from conftest import (
     LiveServer,
@@ -116,15 +117,15 @@ async def valid_batch(store: SQLStore, count: int, max_items: int) -> str:
     return record.id
 
 
-def finish(batch_id: str, index: int, at: float, passed: bool) -> ItemFinished:
+def finish(batch_id: str, index: int, at: float, passed: bool) -> FinishItem:
     if passed:
-        return ItemFinished(batch_id, index, ItemStatus.COMPLETED, at)
+        return FinishItem(batch_id, index, ItemStatus.COMPLETED, at)
     error = ItemError(kind="malformed_output", message="not JSON")
-    return ItemFinished(batch_id, index, ItemStatus.FAILED, at, error=error)
+    return FinishItem(batch_id, index, ItemStatus.FAILED, at, error=error)
 
 
 async def run_item(store: SQLStore, batch_id: str, index: int, at: float, passed: bool) -> None:
-    await store.apply([ItemStarted(batch_id, index, at)], at)
+    await store.apply([StartItem(batch_id, index, at)], at)
     await store.apply([finish(batch_id, index, at + 0.5, passed)], at + 0.5)
 
 
@@ -149,7 +150,7 @@ async def assert_consistent(store: SQLStore, batch_id: str) -> list[Any]:
 
 async def test_a_failure_queues_one_replacement_in_the_same_transaction(store: SQLStore) -> None:
     batch_id = await valid_batch(store, count=3, max_items=9)
-    await store.apply([ItemStarted(batch_id, i, 3.0) for i in range(3)], 3.0)
+    await store.apply([StartItem(batch_id, i, 3.0) for i in range(3)], 3.0)
     await store.apply([finish(batch_id, 0, 4.0, passed=False)], 4.0)
     record = await store.get_batch(batch_id, None)
     assert (record.counts.total, record.counts.pending, record.counts.failed) == (4, 1, 1)
@@ -158,7 +159,7 @@ async def test_a_failure_queues_one_replacement_in_the_same_transaction(store: S
     queued = json.loads(log[-1].data)
     assert (queued["index"], queued["status"], queued["attempts"]) == (3, "pending", 0)
     assert await store.pending_indices(batch_id, after=-1, limit=10) == [3]
-    assert record.to_api(5.0).progress.replacements == 1
+    assert batch_view(record, 5.0).progress.replacements == 1
 
 
 async def test_replacements_reach_the_target_and_never_pass_it(store: SQLStore) -> None:
@@ -191,7 +192,7 @@ async def test_the_cap_stops_replacements_and_the_batch_ends_short(store: SQLSto
     assert (record.counts.total, record.counts.completed, record.counts.failed) == (4, 1, 3)
     log = await assert_consistent(store, batch_id)
     assert sum(event.type == "item.queued" for event in log) == 2
-    progress = record.to_api(at).progress
+    progress = batch_view(record, at).progress
     assert progress.percent == 50.0 and progress.eta_seconds == 0.0
     # A retry puts back only the one failed item still needed for the target.
     assert await store.requeue_failed(batch_id, at) == 1

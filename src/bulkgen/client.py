@@ -25,16 +25,8 @@ import httpx
 from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
 from pydantic import ValidationError
 
+from bulkgen import events
 from bulkgen.errors import BulkgenError
-from bulkgen.events import (
-    BATCH_COMPLETE,
-    BATCH_PROGRESS,
-    ITEM_COMPLETED,
-    ITEM_FAILED,
-    ITEM_QUEUED,
-    ITEM_REQUEUED,
-    ITEM_STARTED,
-)
 from bulkgen.export import ExportFormat, safe_filename
 from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, ItemSummary, Page, ProgressSnapshot
 
@@ -50,7 +42,6 @@ __all__ = [
 ]
 
 API = "/api/generation/batch"
-_ITEM_EVENTS = frozenset({ITEM_STARTED, ITEM_COMPLETED, ITEM_FAILED, ITEM_REQUEUED, ITEM_QUEUED})
 # Where a 422's `loc` starts; the rest of the path is what the user typed.
 _LOC_SOURCES = frozenset({"body", "query", "path", "header"})
 _FILENAME = re.compile(r'filename="([^"]*)"')
@@ -367,16 +358,19 @@ class _Stream:
 def _parse(sse: ServerSentEvent) -> StreamEvent | None:
     """A typed event, or None for frames that carry none (``retry:``, unknown names)."""
     event_id = int(sse.id) if sse.id.isdigit() else None
+    if sse.event not in events.EVENTS:
+        # Newer servers may add event types; old clients skip what they do not know.
+        return None
     try:
-        if sse.event in _ITEM_EVENTS and event_id is not None:
-            return ItemEvent(event_id, sse.event, ItemSummary.model_validate_json(sse.data))
-        if sse.event == BATCH_PROGRESS:
-            return ProgressEvent(event_id, ProgressSnapshot.model_validate_json(sse.data))
-        if sse.event == BATCH_COMPLETE and event_id is not None:
-            return CompleteEvent(event_id, ProgressSnapshot.model_validate_json(sse.data))
+        event = events.parse(sse.event, sse.data)
     except ValidationError as error:
         raise ClientError(None, f"malformed {sse.event} event {sse.id}: {error}") from None
-    # Newer servers may add event types; old clients skip what they do not know.
+    if isinstance(event, events.ItemEvent) and event_id is not None:
+        return ItemEvent(event_id, sse.event, event)
+    if isinstance(event, events.BatchProgress):
+        return ProgressEvent(event_id, event)
+    if isinstance(event, events.BatchComplete) and event_id is not None:
+        return CompleteEvent(event_id, event)
     return None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -470,8 +470,16 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+@overload
+def from_epoch(seconds: float) -> datetime: ...
+@overload
+def from_epoch(seconds: None) -> None: ...
+@overload
+def from_epoch(seconds: float | None) -> datetime | None: ...
+
+
 def from_epoch(seconds: float | None) -> datetime | None:
-    """A stored epoch time as an aware UTC datetime."""
+    """An epoch time (as stored) as an aware UTC datetime; None stays None."""
     if seconds is None:
         return None
     return datetime.fromtimestamp(seconds, UTC)

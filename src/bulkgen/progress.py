@@ -155,6 +155,43 @@ class ValidTarget:
         return max(self.target - counts.completed, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class ProgressState:
+    """What a batch's progress is computed from: its row's counters, log head and times.
+
+    The store reads it (a viewer's feed reads nothing else) and a write transaction ends
+    with one; :meth:`snapshot` is the one way either becomes a :class:`ProgressSnapshot`.
+    """
+
+    counts: Counts
+    status: BatchStatus
+    last_seq: int
+    finishes: tuple[float, ...] = ()
+    started_at: float | None = None
+    finished_at: float | None = None
+    failure_reasons: Mapping[str, int] | None = None
+    usage: TokenUsage | None = None
+    valid: ValidTarget | None = None
+    pause: PauseInfo | None = None
+    backoff_until: float | None = None
+
+    def snapshot(self, now: float) -> ProgressSnapshot:
+        """The batch's progress as of ``now``."""
+        return snapshot(
+            self.counts,
+            status=self.status,
+            finishes=self.finishes,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            now=now,
+            failure_reasons=self.failure_reasons,
+            usage=self.usage,
+            valid=self.valid,
+            pause=self.pause,
+            backoff_until=self.backoff_until,
+        )
+
+
 def snapshot(
     counts: Counts,
     *,

@@ -1,21 +1,42 @@
 """The Python API of a running bulkgen: the parts wired together, and what users can do.
 
-The HTTP layer and the CLI are thin layers over :class:`Services`.
+The HTTP layer and the CLI are thin layers over :class:`Services`: every route reads and
+acts through it, never through the store. Every read is scoped to an owner (another
+user's batch is :class:`~bulkgen.errors.NotFound`, like a missing one) and every write
+goes through the :class:`~bulkgen.log.EventLog`, which commits and then wakes viewers.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from bulkgen.errors import InvalidCursor
 from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, Runner
-from bulkgen.live.feed import FeedHub
-from bulkgen.log import SQLStore, Store
-from bulkgen.log.bus import Bus, LocalBus
-from bulkgen.log.writer import GroupWriter
-from bulkgen.models import Batch, BatchConfig
+from bulkgen.live import FeedHub, batches_frames, viewer_frames
+from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, SQLStore, Store
+from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, Page, from_epoch
 from bulkgen.settings import Settings
+
+
+def batch_view(record: BatchRecord, now: float) -> Batch:
+    """The batch as the API shows it, with its progress as of ``now``."""
+    progress = record.progress
+    return Batch(
+        id=record.id,
+        title=record.title,
+        config=record.config,
+        status=progress.status,
+        progress=progress.snapshot(now),
+        created_at=from_epoch(record.created_at),
+        started_at=from_epoch(progress.started_at),
+        finished_at=from_epoch(progress.finished_at),
+        last_event_id=progress.last_seq,
+        error=record.error,
+        usage=progress.usage,
+    )
 
 
 @dataclass(slots=True)
@@ -25,7 +46,7 @@ class Services:
     settings: Settings
     store: Store
     bus: Bus
-    writer: GroupWriter
+    log: EventLog
     runner: Runner
     hub: FeedHub
 
@@ -33,7 +54,7 @@ class Services:
     async def start(
         cls, settings: Settings, *, generator_factory: GeneratorFactory | None = None
     ) -> Services:
-        """Open the store (migrating it), start the writer and resume unfinished batches.
+        """Open the store (migrating it), start the event log and resume unfinished batches.
 
         ``generator_factory`` builds each batch run's generator; by default the built-in
         generators set up with ``settings``.
@@ -41,16 +62,17 @@ class Services:
         store = SQLStore(settings.sqlalchemy_url)
         await store.migrate()
         bus = LocalBus()
-        writer = GroupWriter(store, bus, max_group=settings.writer_max_group)
-        writer.start()
-        runner = Runner(store, writer, settings, generator_factory=generator_factory)
+        log = EventLog(store, bus, max_group=settings.writer_max_group)
+        log.start()
+        runner = Runner(store, log, settings, generator_factory=generator_factory)
         hub = FeedHub(
             store,
             bus,
             cache_size=settings.recent_event_cache,
             progress_interval=settings.progress_interval_seconds,
+            poll_seconds=settings.feed_poll_seconds,
         )
-        services = cls(settings, store, bus, writer, runner, hub)
+        services = cls(settings, store, bus, log, runner, hub)
         await runner.resume()
         return services
 
@@ -58,43 +80,138 @@ class Services:
         """End live streams, stop generating, commit what is queued, close the store."""
         self.hub.close()
         await self.runner.close()
-        await self.writer.close()
+        await self.log.close()
         await self.store.close()
+
+    async def health(self) -> dict[str, object]:
+        """Raises when the database cannot be reached."""
+        await self.store.ping()
+        return {"running_batches": len(self.runner.running)}
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get_batch(self, owner: str, batch_id: str) -> Batch:
+        record = await self.store.get_batch(batch_id, owner)
+        return batch_view(record, time.time())
+
+    async def list_batches(self, owner: str, *, limit: int, offset: int) -> Page[Batch]:
+        """The owner's batches, newest first, each with its progress."""
+        records, total = await self.store.list_batches(owner, limit=limit, offset=offset)
+        now = time.time()
+        batches = [batch_view(record, now) for record in records]
+        return Page[Batch](items=batches, total=total, limit=limit, offset=offset)
+
+    async def list_items(
+        self,
+        owner: str,
+        batch_id: str,
+        *,
+        status: ItemStatus | None = None,
+        limit: int,
+        offset: int,
+    ) -> Page[Item]:
+        """Items in index order, optionally of one status."""
+        found, total = await self.store.list_items(
+            batch_id, owner, status=status, limit=limit, offset=offset
+        )
+        return Page[Item](items=found, total=total, limit=limit, offset=offset)
+
+    async def batch_with_items(
+        self, owner: str, batch_id: str, *, limit: int
+    ) -> tuple[Batch, list[Item]]:
+        """The batch and its latest ``limit`` started items, as of one moment of its log
+        (a page renders both, then follows the stream from ``last_event_id``)."""
+        record, items = await self.store.batch_with_items(batch_id, owner, limit=limit)
+        return batch_view(record, time.time()), items
+
+    async def passed_items(self, owner: str, batch_id: str, *, page: int = 500) -> list[Item]:
+        """Every completed item in index order, read in pages.
+
+        Items only ever become completed (nothing moves a passed item back), so while a
+        batch runs a page can start earlier than the last one ended, never later: skipping
+        indices already read gives each item exactly once.
+        """
+        found: list[Item] = []
+        offset = 0
+        while True:
+            items, total = await self.store.list_items(
+                batch_id, owner, status=ItemStatus.COMPLETED, limit=page, offset=offset
+            )
+            last = found[-1].index if found else -1
+            found.extend(item for item in items if item.index > last)
+            offset += len(items)
+            if not items or offset >= total:
+                return found
+
+    # -- streams -------------------------------------------------------------------------
+
+    async def stream(
+        self, owner: str, batch_id: str, cursor: int | None
+    ) -> AsyncIterator[bytes] | None:
+        """The frames of the batch's SSE stream from ``cursor`` (None: from a snapshot);
+        None when the cursor is at the end of a finished batch (nothing will follow)."""
+        record = await self.store.get_batch(batch_id, owner)
+        if cursor is not None and cursor >= record.last_seq:
+            if record.status.finished:
+                return None
+            if cursor > record.last_seq:
+                raise InvalidCursor(
+                    f"event id {cursor} is past the end of the batch's log "
+                    f"(last event id {record.last_seq})"
+                )
+        return viewer_frames(
+            self.hub,
+            self.store,
+            batch_id,
+            cursor,
+            retry_ms=self.settings.sse_retry_ms,
+            heartbeat=self.settings.heartbeat_seconds,
+        )
+
+    async def stream_batches(self, owner: str, batch_ids: list[str]) -> AsyncIterator[bytes] | None:
+        """``batches.progress`` frames for several of the owner's batches; None when all
+        of them are finished."""
+        records = [await self.store.get_batch(batch_id, owner) for batch_id in batch_ids]
+        if all(record.status.finished for record in records):
+            return None
+        return batches_frames(
+            self.hub,
+            batch_ids,
+            retry_ms=self.settings.sse_retry_ms,
+            heartbeat=self.settings.heartbeat_seconds,
+        )
+
+    # -- acting --------------------------------------------------------------------------
 
     async def create_batch(self, owner: str, config: BatchConfig) -> Batch:
         """Store and start the batch; ``InvalidConfig`` when this server cannot run it."""
         check_runnable(config, self.settings)
-        record = await self.store.create_batch(owner, config, time.time())
+        record = await self.log.create_batch(owner, config)
         await self.runner.start(record.id)
         return await self.get_batch(owner, record.id)
 
-    async def get_batch(self, owner: str, batch_id: str) -> Batch:
-        record = await self.store.get_batch(batch_id, owner)
-        return record.to_api(time.time())
-
     async def cancel_batch(self, owner: str, batch_id: str) -> Batch:
         await self.store.get_batch(batch_id, owner)
-        await self.runner.cancel(batch_id)
-        return await self.get_batch(owner, batch_id)
+        record = await self.runner.cancel(batch_id)
+        return batch_view(record, time.time())
 
     async def pause_batch(self, owner: str, batch_id: str) -> Batch:
         """Stop scheduling the batch's items; those being generated finish normally."""
         await self.store.get_batch(batch_id, owner)
-        await self.store.pause(batch_id, time.time())
+        record = await self.log.pause(batch_id)
         self.runner.hold(batch_id)
-        return await self.get_batch(owner, batch_id)
+        return batch_view(record, time.time())
 
     async def resume_batch(self, owner: str, batch_id: str) -> Batch:
         """Run a paused batch again."""
         await self.store.get_batch(batch_id, owner)
-        await self.store.resume(batch_id, time.time())
+        await self.log.resume(batch_id)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)
 
     async def retry_batch(self, owner: str, batch_id: str, reason: str | None = None) -> Batch:
         """Re-queue the failed items (with ``reason``: only that group) and run the batch."""
         await self.store.get_batch(batch_id, owner)
-        await self.writer.flush()
-        await self.store.requeue_failed(batch_id, time.time(), reason=reason)
+        await self.log.requeue_failed(batch_id, reason)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         le=600_000,
         description="Reconnection delay the SSE stream asks browsers to use (`retry:`).",
     )
+    feed_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="How often a live feed re-reads a batch's log without a wake-up: the "
+        "safety net for writes no bus announced (another process on the same database).",
+    )
     progress_interval_seconds: float = Field(
         default=0.25,
         gt=0,

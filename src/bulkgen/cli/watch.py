@@ -27,7 +27,7 @@ from bulkgen.cli.format import (
     status_text,
 )
 from bulkgen.client import BulkgenClient, CompleteEvent, ItemEvent, ProgressEvent, StreamEvent
-from bulkgen.events import ITEM_FAILED
+from bulkgen.events import ItemFailed
 from bulkgen.models import Batch, ProgressSnapshot
 
 BAR_WIDTH = 40
@@ -112,7 +112,7 @@ class _WatchView:
     def show(self, event: StreamEvent) -> None:
         self._notice = None
         if isinstance(event, ItemEvent):
-            if event.name == ITEM_FAILED:
+            if event.name == ItemFailed.name:
                 self._console.print(_failure_line(event), soft_wrap=True)
         else:
             was_paused = self._snapshot.pause is not None

@@ -2,8 +2,9 @@
 
 Each running batch has one :class:`BatchRun` that walks the batch's pending items and keeps
 up to ``concurrency`` of them generating; a process-wide semaphore caps generation across
-all batches. Workers report through the :class:`~bulkgen.log.writer.GroupWriter`; the store
-decides what counts, so a change that arrives after a cancel is simply not applied.
+all batches. Workers report through the :class:`~bulkgen.log.EventLog`; the store decides what
+counts, so a change that arrives after a cancel is simply not applied. What a commit did
+comes back on its receipt: a run whose batch the early stop paused holds itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from bulkgen.errors import (
     GenerationError,
@@ -23,8 +23,7 @@ from bulkgen.errors import (
 )
 from bulkgen.generation import GenerationRequest, Generator, build_generator, close_generator
 from bulkgen.generation.validators import stem_key, validate_item
-from bulkgen.log.store import ItemFinished, ItemStarted, Store
-from bulkgen.log.writer import GroupWriter
+from bulkgen.log import BatchRecord, EventLog, FinishItem, Receipt, StartItem, Store
 from bulkgen.models import (
     Attempt,
     BatchConfig,
@@ -34,6 +33,7 @@ from bulkgen.models import (
     ItemStatus,
     RuleResult,
     Severity,
+    from_epoch,
 )
 from bulkgen.settings import Settings
 
@@ -60,10 +60,6 @@ def backoff_seconds(base: float, failures: int, retry_after: float | None = None
     return wait + random.uniform(0, JITTER * wait)
 
 
-def _at(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 class BatchRun:
     """Generates one batch's pending items until none is left or it is stopped.
 
@@ -78,7 +74,7 @@ class BatchRun:
         config: BatchConfig,
         *,
         store: Store,
-        writer: GroupWriter,
+        event_log: EventLog,
         generator: Generator,
         global_slots: asyncio.Semaphore,
         settings: Settings,
@@ -86,7 +82,7 @@ class BatchRun:
         self.batch_id = batch_id
         self.config = config
         self._store = store
-        self._writer = writer
+        self._log = event_log
         self._generator = generator
         self._global_slots = global_slots
         self._settings = settings
@@ -135,7 +131,7 @@ class BatchRun:
             if self._holding:
                 # Paused: let the items being generated finish and their changes commit.
                 await self._queue.join()
-                await self._writer.flush()
+                await self._log.flush()
                 if self._holding:
                     return
                 cursor = -1
@@ -144,11 +140,11 @@ class BatchRun:
                 await self._enqueue([i for i in indices if i not in self._claimed])
                 cursor = indices[-1]
                 continue
-            # At the end of the batch: let the workers finish and the writer commit, so an
+            # At the end of the batch: let the workers finish and their changes commit, so an
             # item whose finish is still queued is not taken for pending; then look again
             # from the start, where a retry may have put items back.
             await self._queue.join()
-            await self._writer.flush()
+            await self._log.flush()
             if cursor == -1 and not self._poked.is_set():
                 return
             self._poked.clear()
@@ -193,11 +189,17 @@ class BatchRun:
             if self._holding:
                 return  # taken before the pause: it stays pending
             started = time.time()
-            await self._writer.submit(ItemStarted(self.batch_id, index, started))
+            await self._log.submit(StartItem(self.batch_id, index, started))
             finished = await self._generate(index, prior_attempts)
-            await self._writer.submit(finished)
+            receipt = await self._log.submit(finished)
+            receipt.add_done_callback(self._committed)
 
-    async def _generate(self, index: int, prior_attempts: int) -> ItemFinished:
+    def _committed(self, receipt: Receipt) -> None:
+        """A finish was committed: hold the run if that commit paused the batch."""
+        if not receipt.cancelled() and self.batch_id in receipt.result().paused:
+            self.hold()
+
+    async def _generate(self, index: int, prior_attempts: int) -> FinishItem:
         attempts: list[Attempt] = []
         last = prior_attempts + self._settings.max_attempts
         for number in range(prior_attempts + 1, last + 1):
@@ -206,14 +208,16 @@ class BatchRun:
             ended = time.time()
             if isinstance(outcome, GeneratedItem):
                 attempts.append(
-                    Attempt(number=number, started_at=_at(began), finished_at=_at(ended))
+                    Attempt(
+                        number=number, started_at=from_epoch(began), finished_at=from_epoch(ended)
+                    )
                 )
                 return self._validated(index, attempts, outcome)
             attempts.append(
                 Attempt(
                     number=number,
-                    started_at=_at(began),
-                    finished_at=_at(ended),
+                    started_at=from_epoch(began),
+                    finished_at=from_epoch(ended),
                     error_kind=outcome.kind,
                     error_message=outcome.message,
                 )
@@ -241,7 +245,7 @@ class BatchRun:
             return
         self._backoff_until = until
         try:
-            await self._store.set_backoff(self.batch_id, until)
+            await self._log.set_backoff(self.batch_id, until)
         except Exception:
             log.exception("could not record the back-off of batch %s", self.batch_id)
 
@@ -266,11 +270,11 @@ class BatchRun:
                 "generator_error", f"{type(error).__name__}: {error}"[:500]
             )
 
-    def _failed(self, index: int, attempts: list[Attempt], error: GenerationError) -> ItemFinished:
+    def _failed(self, index: int, attempts: list[Attempt], error: GenerationError) -> FinishItem:
         detail = error.message
         if error.transient and len(attempts) > 1:
             detail = f"{error.message} (gave up after {len(attempts)} attempts)"
-        return ItemFinished(
+        return FinishItem(
             batch_id=self.batch_id,
             index=index,
             status=ItemStatus.FAILED,
@@ -279,14 +283,14 @@ class BatchRun:
             error=ItemError(kind=error.kind, message=detail, transient=error.transient),
         )
 
-    def _validated(self, index: int, attempts: list[Attempt], item: GeneratedItem) -> ItemFinished:
+    def _validated(self, index: int, attempts: list[Attempt], item: GeneratedItem) -> FinishItem:
         results = validate_item(item, seen_stems=self._seen_stems, topic=self.config.topic)
         errors = [r for r in results if r.severity is Severity.ERROR]
         warnings = tuple(r for r in results if r.severity is Severity.WARNING)
         key = None if errors else stem_key(item.stem)
         if key is not None:
             self._seen_stems.add(key)
-        return ItemFinished(
+        return FinishItem(
             batch_id=self.batch_id,
             index=index,
             status=ItemStatus.FAILED if errors else ItemStatus.COMPLETED,
@@ -323,23 +327,22 @@ class Runner:
     def __init__(
         self,
         store: Store,
-        writer: GroupWriter,
+        event_log: EventLog,
         settings: Settings,
         *,
         generator_factory: GeneratorFactory | None = None,
     ) -> None:
         self._store = store
-        self._writer = writer
+        self._log = event_log
         self._settings = settings
         self._generator_factory = generator_factory or default_factory(settings)
         self._global_slots = asyncio.Semaphore(settings.global_concurrency)
         self._runs: dict[str, BatchRun] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        writer.on_paused(self.hold)
 
     async def resume(self) -> list[str]:
         """After a restart: put interrupted items back and continue unfinished batches."""
-        batch_ids = await self._store.recover(time.time())
+        batch_ids = await self._log.recover()
         for batch_id in batch_ids:
             await self.start(batch_id)
         return batch_ids
@@ -357,14 +360,14 @@ class Runner:
                 await asyncio.gather(asyncio.shield(task), return_exceptions=True)
             if batch_id in self._runs:
                 return  # another caller started it meanwhile
-        record = await self._store.mark_running(batch_id, time.time())
+        record = await self._log.mark_running(batch_id)
         if record.status.finished or record.status is BatchStatus.PAUSED:
             return
         run = BatchRun(
             batch_id,
             record.config,
             store=self._store,
-            writer=self._writer,
+            event_log=self._log,
             generator=self._generator_factory(record.config),
             global_slots=self._global_slots,
             settings=self._settings,
@@ -382,22 +385,19 @@ class Runner:
             log.warning("batch %s disappeared while running", run.batch_id)
         except Exception as error:
             log.exception("batch %s could not run", run.batch_id)
-            await self._writer.flush()
-            await self._store.fail_batch(
-                run.batch_id, f"{type(error).__name__}: {error}", time.time()
-            )
+            await self._log.fail_batch(run.batch_id, f"{type(error).__name__}: {error}")
         finally:
             self._runs.pop(run.batch_id, None)
             self._tasks.pop(run.batch_id, None)
 
     def hold(self, batch_id: str) -> None:
-        """The batch was paused: its run here starts no new item."""
+        """The batch was paused by hand: its run here starts no new item."""
         run = self._runs.get(batch_id)
         if run is not None:
             run.hold()
 
-    async def cancel(self, batch_id: str) -> None:
-        """Stop the batch's run here, then let the store end it as cancelled."""
+    async def cancel(self, batch_id: str) -> BatchRecord:
+        """Stop the batch's run here, then end it as cancelled through the log."""
         run = self._runs.get(batch_id)
         task = self._tasks.get(batch_id)
         if run is not None:
@@ -405,8 +405,7 @@ class Runner:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await self._writer.flush()
-        await self._store.cancel(batch_id, time.time())
+        return await self._log.cancel(batch_id)
 
     async def close(self) -> None:
         """Stop every run; interrupted items are put back to pending at the next start."""

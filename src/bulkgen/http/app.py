@@ -73,5 +73,4 @@ def _status(code: int):  # type: ignore[no-untyped-def]
 
 async def health(services: ServicesDep) -> dict[str, object]:
     """Liveness and database reachability."""
-    await services.store.ping()
-    return {"status": "ok", "version": __version__, "running_batches": len(services.runner.running)}
+    return {"status": "ok", "version": __version__, **await services.health()}

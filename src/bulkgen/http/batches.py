@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -11,7 +10,6 @@ from fastapi import APIRouter, Query, Response, status
 from bulkgen.errors import Conflict
 from bulkgen.export import ExportFormat, export_filename, render_export
 from bulkgen.http.deps import OwnerDep, ServicesDep
-from bulkgen.log import Store
 from bulkgen.models import REASON_PATTERN, Batch, BatchConfig, Item, ItemStatus, Page
 
 router = APIRouter(prefix="/api/generation/batch", tags=["batches"])
@@ -45,11 +43,7 @@ async def list_batches(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[Batch]:
     """The caller's batches, newest first, each with its progress."""
-    records, total = await services.store.list_batches(owner, limit=limit, offset=offset)
-    now = time.time()
-    return Page[Batch](
-        items=[r.to_api(now) for r in records], total=total, limit=limit, offset=offset
-    )
+    return await services.list_batches(owner, limit=limit, offset=offset)
 
 
 @router.get("/{batch_id}", response_model=Batch, responses=NOT_FOUND)
@@ -68,10 +62,9 @@ async def list_items(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[Item]:
     """Items in index order, optionally of one status; failed items carry their error."""
-    found, total = await services.store.list_items(
-        batch_id, owner, status=item_status, limit=limit, offset=offset
+    return await services.list_items(
+        owner, batch_id, status=item_status, limit=limit, offset=offset
     )
-    return Page[Item](items=found, total=total, limit=limit, offset=offset)
 
 
 @router.post("/{batch_id}/cancel", response_model=Batch, responses={**NOT_FOUND, **CONFLICT})
@@ -135,11 +128,10 @@ async def export_batch(
 
     A running batch exports the items that have passed so far.
     """
-    record = await services.store.get_batch(batch_id, owner)
-    passed = await _passed_items(services.store, batch_id, owner)
+    batch = await services.get_batch(owner, batch_id)
+    passed = await services.passed_items(owner, batch_id, page=EXPORT_PAGE)
     if not passed:
         raise Conflict(f"batch {batch_id} has no passed items to export")
-    batch = record.to_api(time.time())
     # Up to 10,000 items take about a second to write: off the event loop, which serves
     # every stream and runs the pipeline.
     content = await asyncio.to_thread(render_export, export_format, batch, passed)
@@ -153,23 +145,3 @@ async def export_batch(
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-async def _passed_items(store: Store, batch_id: str, owner: str) -> list[Item]:
-    """Every completed item in index order, read in pages.
-
-    Items only ever become completed (nothing moves a passed item back), so while a batch
-    runs a page can start earlier than the last one ended, never later: skipping indices
-    already read gives each item exactly once.
-    """
-    found: list[Item] = []
-    offset = 0
-    while True:
-        page, total = await store.list_items(
-            batch_id, owner, status=ItemStatus.COMPLETED, limit=EXPORT_PAGE, offset=offset
-        )
-        last = found[-1].index if found else -1
-        found.extend(item for item in page if item.index > last)
-        offset += len(page)
-        if not page or offset >= total:
-            return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -86,11 +85,8 @@ async def history(
     services: ServicesDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    records, total = await services.store.list_batches(
-        owner, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE
-    )
-    now = time.time()
-    batches = [r.to_api(now) for r in records]
+    found = await services.list_batches(owner, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE)
+    batches, total = found.items, found.total
     return render(
         request,
         "history.html",
@@ -133,10 +129,9 @@ async def progress_page(
     batch_id: str, request: Request, owner: OwnerDep, services: ServicesDep
 ) -> Response:
     try:
-        record, items = await services.store.batch_with_items(batch_id, owner, limit=FEED_WINDOW)
+        batch, items = await services.batch_with_items(owner, batch_id, limit=FEED_WINDOW)
     except NotFound:
         return render(request, "not_found.html", {"batch_id": batch_id}, status_code=404)
-    batch = record.to_api(time.time())
     return render(
         request,
         "progress.html",

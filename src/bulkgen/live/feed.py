@@ -1,8 +1,8 @@
 """Live feeds: one reader of a batch's log per process, shared by all its viewers.
 
 A :class:`BatchFeed` wakes on the bus, reads the new events from the store once, frames
-them once, and keeps the latest ``cache_size`` frames in a ring. Viewers (the stream loop
-in ``bulkgen.http.stream``) copy frames from the ring from their own cursor, so a thousand
+them once, and keeps the latest ``cache_size`` frames in a ring. Viewers (the loops in
+:mod:`bulkgen.live.viewer`) copy frames from the ring from their own cursor, so a thousand
 viewers cost one query per wake-up, a slow viewer only falls back to reading the store
 itself, and memory stays bounded whatever the viewers do.
 
@@ -22,17 +22,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from itertools import islice
 
-from bulkgen.events import BATCH_PROGRESS
+from bulkgen.events import BatchProgress, dump, progress_event
 from bulkgen.live.sse import encode_event, encode_logged
-from bulkgen.log.bus import Bus
-from bulkgen.log.store import BatchRecord, Store
-from bulkgen.models import BatchStatus
+from bulkgen.log import Bus, Store
+from bulkgen.models import BatchStatus, ProgressSnapshot
+from bulkgen.progress import ProgressState
 
 log = logging.getLogger(__name__)
 
 _READ_PAGE = 2000
 _IDLE_PROGRESS_SECONDS = 2.0
-_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class ProgressFrame:
     event_id: int
     frame: bytes
     version: int
-    data: str = "{}"
+    snapshot: ProgressSnapshot | None = None
 
 
 class BatchFeed:
@@ -56,8 +55,10 @@ class BatchFeed:
         *,
         cache_size: int,
         progress_interval: float,
+        poll_seconds: float = 1.0,
     ) -> None:
         self.batch_id = batch_id
+        self._poll_seconds = poll_seconds
         self._store = store
         self._bus = bus
         self._frames: deque[tuple[int, bytes]] = deque(maxlen=cache_size)
@@ -67,6 +68,7 @@ class BatchFeed:
         self._joined: dict[int, bytes] = {}
         self.status = BatchStatus.QUEUED
         self.progress = ProgressFrame(0, b"", 0)
+        self._state: ProgressState | None = None
         self._progress_at = 0.0
         self._tick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -102,9 +104,9 @@ class BatchFeed:
         return chunk, self.high
 
     async def start(self) -> None:
-        record = await self._store.get_batch(self.batch_id, None)
-        self.high = record.last_seq
-        self._publish_progress(record, time.time())
+        state = await self._store.progress_state(self.batch_id)
+        self.high = state.last_seq
+        self._publish_progress(state, time.time())
         self._task = asyncio.create_task(self._follow(), name=f"bulkgen-feed-{self.batch_id}")
 
     def close(self) -> None:
@@ -116,7 +118,7 @@ class BatchFeed:
     async def _follow(self) -> None:
         with self._bus.subscribe(self.batch_id) as subscription:
             while True:
-                woken = await subscription.wait(_POLL_SECONDS)
+                woken = await subscription.wait(self._poll_seconds)
                 try:
                     await self.refresh(force_progress=not woken)
                 except asyncio.CancelledError:
@@ -128,11 +130,11 @@ class BatchFeed:
 
     async def refresh(self, *, force_progress: bool = False) -> None:
         """Read what the log gained since the last refresh and tell the viewers."""
-        record = await self._store.get_batch(self.batch_id, None)
-        grew = record.last_seq > self.high
-        while self.high < record.last_seq:
+        state = await self._store.progress_state(self.batch_id)
+        grew = state.last_seq > self.high
+        while self.high < state.last_seq:
             page = await self._store.read_events(
-                self.batch_id, after=self.high, upto=record.last_seq, limit=_READ_PAGE
+                self.batch_id, after=self.high, upto=state.last_seq, limit=_READ_PAGE
             )
             if not page:
                 break
@@ -141,20 +143,26 @@ class BatchFeed:
             self.high = page[-1].seq
             self._joined.clear()
         now = time.time()
-        changed_status = record.status is not self.status
+        changed_status = state.status is not self.status
         due = now - self._progress_at >= (
             self._progress_interval if grew else _IDLE_PROGRESS_SECONDS
         )
-        if changed_status or (due and (grew or force_progress)):
-            self._publish_progress(record, now)
+        # A state change without a new event (a batch starting to run, a provider's
+        # back-off) is news too: control actions wake the feed through the bus.
+        changed = state != self._state
+        if changed_status or (due and (grew or force_progress or changed)):
+            self._publish_progress(state, now)
         if grew or changed_status:
             self._notify()
 
-    def _publish_progress(self, record: BatchRecord, now: float) -> None:
-        self.status = record.status
-        data = record.to_api(now).progress.model_dump_json()
-        frame = encode_event(BATCH_PROGRESS, data, record.last_seq)
-        self.progress = ProgressFrame(record.last_seq, frame, self.progress.version + 1, data)
+    def _publish_progress(self, state: ProgressState, now: float) -> None:
+        self.status = state.status
+        self._state = state
+        snapshot = state.snapshot(now)
+        frame = encode_event(
+            BatchProgress.name, dump(progress_event(BatchProgress, snapshot)), state.last_seq
+        )
+        self.progress = ProgressFrame(state.last_seq, frame, self.progress.version + 1, snapshot)
         self._progress_at = now
         self._notify()
 
@@ -167,10 +175,17 @@ class FeedHub:
     """Creates a batch's feed for its first viewer and drops it after the last leaves."""
 
     def __init__(
-        self, store: Store, bus: Bus, *, cache_size: int, progress_interval: float
+        self,
+        store: Store,
+        bus: Bus,
+        *,
+        cache_size: int,
+        progress_interval: float,
+        poll_seconds: float = 1.0,
     ) -> None:
         self._store = store
         self._bus = bus
+        self._poll_seconds = poll_seconds
         self._cache_size = cache_size
         self._progress_interval = progress_interval
         self._feeds: dict[str, BatchFeed] = {}
@@ -205,6 +220,7 @@ class FeedHub:
                 self._bus,
                 cache_size=self._cache_size,
                 progress_interval=self._progress_interval,
+                poll_seconds=self._poll_seconds,
             )
             await feed.start()
         except BaseException as error:

@@ -7,7 +7,7 @@ frames a viewer gets and when.
 
 from __future__ import annotations
 
-from bulkgen.events import BATCH_COMPLETE, BATCH_PROGRESS
+from bulkgen.events import BatchComplete, BatchProgress
 
 
 def encode_event(event: str, data: str, event_id: int | None = None) -> bytes:
@@ -36,6 +36,6 @@ def encode_logged(seq: int, event: str, data: str) -> bytes:
     first, whichever way it reached the end of the log.
     """
     frame = encode_event(event, data, seq)
-    if event == BATCH_COMPLETE:
-        return encode_event(BATCH_PROGRESS, data, seq - 1) + frame
+    if event == BatchComplete.name:
+        return encode_event(BatchProgress.name, data, seq - 1) + frame
     return frame

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
+from bulkgen.log.schema import batches
 from bulkgen.log.store import BatchRecord
 from bulkgen.models import (
     Attempt,
@@ -23,16 +24,34 @@ from bulkgen.models import (
     RuleResult,
     from_epoch,
 )
-from bulkgen.progress import Counts, usage_of
+from bulkgen.progress import Counts, ProgressState, ValidTarget, usage_of
+
+#: The columns of a batch row that its progress is computed from (a live feed reads only
+#: these; ``config`` is read for the target of mode ``valid`` without parsing the rest).
+PROGRESS_COLUMNS = (
+    batches.c.status,
+    batches.c.total,
+    batches.c.pending,
+    batches.c.in_progress,
+    batches.c.completed,
+    batches.c.failed,
+    batches.c.last_seq,
+    batches.c.recent_finishes,
+    batches.c.started_at,
+    batches.c.finished_at,
+    batches.c.failure_reasons,
+    batches.c.prompt_tokens,
+    batches.c.completion_tokens,
+    batches.c.total_tokens,
+    batches.c.pause,
+    batches.c.backoff_until,
+    batches.c.config,
+)
 
 
-def record_of(row: Row[Any]) -> BatchRecord:
-    return BatchRecord(
-        id=row.id,
-        owner=row.owner,
-        title=row.title,
-        config=BatchConfig.model_validate_json(row.config),
-        status=BatchStatus(row.status),
+def progress_of(row: Any, config: BatchConfig | None = None) -> ProgressState:
+    """The progress state of a batch row (``config``: already parsed, when it is)."""
+    return ProgressState(
         counts=Counts(
             total=row.total,
             pending=row.pending,
@@ -40,16 +59,41 @@ def record_of(row: Row[Any]) -> BatchRecord:
             completed=row.completed,
             failed=row.failed,
         ),
+        status=BatchStatus(row.status),
         last_seq=row.last_seq,
-        recent_finishes=tuple(json.loads(row.recent_finishes)),
-        created_at=row.created_at,
+        finishes=tuple(json.loads(row.recent_finishes)),
         started_at=row.started_at,
         finished_at=row.finished_at,
-        error=row.error,
         failure_reasons=json.loads(row.failure_reasons),
         usage=usage_of(row.prompt_tokens, row.completion_tokens, row.total_tokens),
+        valid=ValidTarget.of(config) if config is not None else valid_of(row.config),
         pause=PauseInfo.model_validate_json(row.pause) if row.pause else None,
         backoff_until=row.backoff_until,
+    )
+
+
+def valid_of(config_json: str) -> ValidTarget | None:
+    """The target of mode ``valid`` from a stored config, reading only its three fields.
+
+    Stored configs were validated when the batch was created, with ``max_items`` filled in.
+    """
+    config = json.loads(config_json)
+    if config.get("mode") != "valid":
+        return None
+    count = int(config["count"])
+    return ValidTarget(count, int(config.get("max_items") or count))
+
+
+def record_of(row: Row[Any]) -> BatchRecord:
+    config = BatchConfig.model_validate_json(row.config)
+    return BatchRecord(
+        id=row.id,
+        owner=row.owner,
+        title=row.title,
+        config=config,
+        created_at=row.created_at,
+        error=row.error,
+        progress=progress_of(row, config),
     )
 
 

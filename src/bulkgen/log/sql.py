@@ -19,20 +19,13 @@ from alembic.config import Config
 from sqlalchemy import Connection, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bulkgen.errors import Conflict, NotFound
-from bulkgen.events import BATCH_RESUMED, ITEM_FAILED, ITEM_REQUEUED
-from bulkgen.log.rows import item_of, record_of
+from bulkgen.errors import NotFound
+from bulkgen.log.rows import PROGRESS_COLUMNS, item_of, progress_of, record_of
 from bulkgen.log.schema import batches, events, items
 from bulkgen.log.store import Applied, BatchRecord, Change, EventRecord
-from bulkgen.log.transaction import (
-    apply_one,
-    item_states,
-    lock,
-    reasons_of,
-    resumable,
-    write_back,
-)
-from bulkgen.models import BatchConfig, BatchStatus, Item, ItemError, ItemStatus
+from bulkgen.log.transaction import item_states, lock, lock_one, write_back
+from bulkgen.models import BatchConfig, BatchStatus, Item, ItemStatus
+from bulkgen.progress import ProgressState
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -118,6 +111,14 @@ class SQLStore:
     async def get_batch(self, batch_id: str, owner: str | None) -> BatchRecord:
         async with self._read.connect() as conn:
             return await self._batch_in(conn, batch_id, owner)
+
+    async def progress_state(self, batch_id: str) -> ProgressState:
+        async with self._read.connect() as conn:
+            query = select(*PROGRESS_COLUMNS).where(batches.c.id == batch_id)
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"no batch {batch_id}")
+        return progress_of(row)
 
     @staticmethod
     async def _batch_in(conn: AsyncConnection, batch_id: str, owner: str | None) -> BatchRecord:
@@ -238,48 +239,23 @@ class SQLStore:
 
     async def mark_running(self, batch_id: str, now: float) -> BatchRecord:
         async with self._write.begin() as conn:
-            record = await self._batch_in(conn, batch_id, None)
-            if record.status is BatchStatus.QUEUED:
-                await conn.execute(
-                    update(batches)
-                    .where(batches.c.id == batch_id)
-                    .values(
-                        status=BatchStatus.RUNNING.value,
-                        started_at=record.started_at if record.started_at else now,
-                    )
-                )
-                record = await self._batch_in(conn, batch_id, None)
-            return record
+            state = await lock_one(conn, batch_id)
+            state.mark_running(now)
+            await write_back(conn, {batch_id: state})
+            return await self._batch_in(conn, batch_id, None)
 
     async def pause(self, batch_id: str, now: float) -> BatchRecord:
         async with self._write.begin() as conn:
-            txn = (await lock(conn, [batch_id]))[batch_id]
-            if txn.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
-                raise Conflict(
-                    f"batch {batch_id} is {txn.status.value}: only a queued or "
-                    "running batch can be paused"
-                )
-            if txn.counts["pending"] == 0:
-                raise Conflict(f"batch {batch_id} has no pending items left to pause")
-            txn.pause_with("manual", "paused by a user: resume or cancel", now)
-            await write_back(conn, {batch_id: txn})
+            state = await lock_one(conn, batch_id)
+            state.pause_by_hand(now)
+            await write_back(conn, {batch_id: state})
             return await self._batch_in(conn, batch_id, None)
 
     async def resume(self, batch_id: str, now: float) -> BatchRecord:
         async with self._write.begin() as conn:
-            txn = (await lock(conn, [batch_id]))[batch_id]
-            if txn.status is not BatchStatus.PAUSED:
-                raise Conflict(f"batch {batch_id} is {txn.status.value}, not paused")
-            txn.status = BatchStatus.RUNNING
-            txn.pause = None
-            # The rate of the new run is not mixed with the gap of the pause.
-            txn.finishes = []
-            started = txn.row.started_at if txn.row.started_at is not None else now
-            resumed = {"snapshot": txn.snapshot(now).model_dump(mode="json")}
-            txn.log(BATCH_RESUMED, json.dumps(resumed), now)
-            if txn.counts["pending"] == 0 and txn.counts["in_progress"] == 0:
-                txn.finish(BatchStatus.COMPLETED, now)
-            await write_back(conn, {batch_id: txn}, extra={"started_at": started})
+            state = await lock_one(conn, batch_id)
+            state.resume(now)
+            await write_back(conn, {batch_id: state})
             return await self._batch_in(conn, batch_id, None)
 
     async def set_backoff(self, batch_id: str, until: float) -> None:
@@ -293,13 +269,12 @@ class SQLStore:
                 .values(backoff_until=until)
             )
 
-    async def fail_batch(self, batch_id: str, message: str, now: float) -> None:
+    async def fail_batch(self, batch_id: str, message: str, now: float) -> bool:
         async with self._write.begin() as conn:
-            txn = (await lock(conn, [batch_id]))[batch_id]
-            if txn.status.finished:
-                return
-            txn.finish(BatchStatus.FAILED, now)
-            await write_back(conn, {batch_id: txn}, extra={"error": message[:2000]})
+            state = await lock_one(conn, batch_id)
+            failed = state.fail(message, now)
+            await write_back(conn, {batch_id: state})
+            return failed
 
     # -- the hot path --------------------------------------------------------------------
 
@@ -309,112 +284,54 @@ class SQLStore:
             wanted.setdefault(change.batch_id, set()).add(change.index)
         applied = Applied()
         async with self._write.begin() as conn:
-            txns = await lock(conn, list(wanted))
-            for batch_id, txn in txns.items():
-                txn.items = await item_states(conn, batch_id, wanted[batch_id])
+            states = await lock(conn, list(wanted))
+            for batch_id, state in states.items():
+                state.items = await item_states(conn, batch_id, wanted[batch_id])
             for change in changes:
-                txn_for = txns.get(change.batch_id)
-                item = None if txn_for is None else txn_for.items.get(change.index)
-                if txn_for is None or item is None or not apply_one(txn_for, item, change, now):
+                target = states.get(change.batch_id)
+                if target is None or not target.apply(change, now):
                     applied.rejected += 1
-            for batch_id, txn in txns.items():
-                if txn.events:
-                    txn.judge_early_stop(now)
-                if txn.status is BatchStatus.PAUSED and txn.row.status != txn.status:
+            for batch_id, state in states.items():
+                state.settle(now)
+                if state.paused_now:
                     applied.paused.add(batch_id)
-                # A paused batch whose last items finish with nothing pending is done too.
-                if (
-                    txn.status in (BatchStatus.RUNNING, BatchStatus.PAUSED)
-                    and txn.counts["pending"] == 0
-                    and txn.counts["in_progress"] == 0
-                ):
-                    txn.finish(BatchStatus.COMPLETED, now)
-                if txn.events:
+                if state.events:
                     applied.batches.add(batch_id)
-            await write_back(conn, txns)
+            await write_back(conn, states)
         return applied
 
     async def cancel(self, batch_id: str, now: float) -> BatchRecord:
         async with self._write.begin() as conn:
-            txn = (await lock(conn, [batch_id]))[batch_id]
-            if txn.status.finished:
-                raise Conflict(f"batch {batch_id} is already {txn.status.value}")
-            txn.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
-            cancelled = ItemError(kind="cancelled", message="the batch was cancelled")
-            for item in txn.items.values():
-                item.finished_at = now
-                item.error = cancelled.model_dump_json()
-                txn.move(item, ItemStatus.FAILED)
-                txn.count_failure(cancelled, 1)
-                txn.log_item(ITEM_FAILED, item, now, error=cancelled)
-            txn.finish(BatchStatus.CANCELLED, now)
-            await write_back(conn, {batch_id: txn})
+            state = await lock_one(conn, batch_id)
+            state.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
+            state.cancel(now)
+            await write_back(conn, {batch_id: state})
             return await self._batch_in(conn, batch_id, None)
 
     async def requeue_failed(self, batch_id: str, now: float, reason: str | None = None) -> int:
         async with self._write.begin() as conn:
-            txn = (await lock(conn, [batch_id]))[batch_id]
+            state = await lock_one(conn, batch_id)
             failed = await item_states(conn, batch_id, None, ItemStatus.FAILED, with_error=True)
-            errors = {
-                index: None if item.error is None else ItemError.model_validate_json(item.error)
-                for index, item in failed.items()
-            }
-            if reason is not None:
-                failed = {
-                    index: item
-                    for index, item in failed.items()
-                    if reason in reasons_of(errors[index])
-                }
-                if not failed:
-                    raise Conflict(f"batch {batch_id} has no failed items with reason {reason}")
-            needed = txn.needed()
-            if needed is not None and len(failed) > needed:
-                # Mode valid: only as many as can still be needed, so the target is not passed.
-                if needed == 0 and not resumable(txn):
-                    raise Conflict(f"batch {batch_id} already has its target of valid items queued")
-                failed = {index: failed[index] for index in sorted(failed)[:needed]}
-            if not failed and not resumable(txn):
-                raise Conflict(f"batch {batch_id} has no failed items to retry")
-            txn.items = failed
-            for item in txn.items.values():
-                txn.count_failure(errors[item.index], -1)
-                item.started_at = item.finished_at = None
-                item.result = item.warnings = item.error = item.stem_key = None
-                txn.move(item, ItemStatus.PENDING)
-                txn.log_item(ITEM_REQUEUED, item, now)
-            txn.finishes = []
-            if txn.status.finished:
-                txn.status = BatchStatus.QUEUED
-                txn.finished_at = None
-            await write_back(conn, {batch_id: txn}, extra={"error": None})
-            return len(txn.items)
+            requeued = state.requeue(failed, reason, now)
+            await write_back(conn, {batch_id: state})
+            return requeued
 
     async def recover(self, now: float) -> list[str]:
+        unfinished = (BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.PAUSED)
         async with self._write.begin() as conn:
             rows = await conn.execute(
                 select(batches.c.id, batches.c.status).where(
-                    batches.c.status.in_(
-                        [
-                            s.value
-                            for s in (BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.PAUSED)
-                        ]
-                    )
+                    batches.c.status.in_([s.value for s in unfinished])
                 )
             )
             found = rows.all()
-            ids = [row.id for row in found]
-            if not ids:
+            if not found:
                 return []
-            txns = await lock(conn, ids)
-            for batch_id, txn in txns.items():
-                txn.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
-                for item in txn.items.values():
-                    item.started_at = None
-                    txn.move(item, ItemStatus.PENDING)
-                    txn.log_item(ITEM_REQUEUED, item, now)
-                if txn.items:
-                    txn.finishes = []
-            await write_back(conn, txns)
+            states = await lock(conn, [row.id for row in found])
+            for batch_id, state in states.items():
+                state.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
+                state.recover(now)
+            await write_back(conn, states)
             # A paused batch stays paused until a user resumes it.
             return [row.id for row in found if row.status != BatchStatus.PAUSED.value]
 

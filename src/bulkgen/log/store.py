@@ -1,85 +1,53 @@
 """The store's interface and the records it reads and writes.
 
-Every state change of an item goes through :meth:`Store.apply`, which changes the item,
-appends its event to the batch's log and moves the batch's counters in one transaction.
+Every write changes a batch's row, its items and its event log in one transaction; only
+:class:`~bulkgen.log.eventlog.EventLog` calls the write methods, so every durable event
+goes through one seam that commits and then wakes viewers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 
 from bulkgen.models import (
     Attempt,
-    Batch,
     BatchConfig,
     BatchStatus,
     GeneratedItem,
     Item,
     ItemError,
     ItemStatus,
-    PauseInfo,
     RuleResult,
-    TokenUsage,
-    from_epoch,
 )
-from bulkgen.progress import Counts, ValidTarget, snapshot
+from bulkgen.progress import Counts, ProgressState
 
 
 @dataclass(frozen=True, slots=True)
 class BatchRecord:
-    """A batch row: config, state, counters and the head of its event log."""
+    """A batch row: who owns it, its config, and its progress state."""
 
     id: str
     owner: str
     title: str | None
     config: BatchConfig
-    status: BatchStatus
-    counts: Counts
-    last_seq: int
-    recent_finishes: tuple[float, ...]
     created_at: float
-    started_at: float | None
-    finished_at: float | None
     error: str | None
-    #: Failed items per reason key (``rule:<id>`` / ``kind:<kind>``), counts above 0.
-    failure_reasons: dict[str, int] = field(default_factory=dict)
-    #: Tokens used by the batch's finished items' results, or None when none were reported.
-    usage: TokenUsage | None = None
-    #: Why the batch is paused (status ``paused`` only).
-    pause: PauseInfo | None = None
-    #: Epoch seconds a provider's ``Retry-After`` asked the batch to wait until.
-    backoff_until: float | None = None
+    progress: ProgressState
 
-    def to_api(self, now: float) -> Batch:
-        """The batch as the API shows it, with its progress as of ``now``."""
-        return Batch(
-            id=self.id,
-            title=self.title,
-            config=self.config,
-            status=self.status,
-            progress=snapshot(
-                self.counts,
-                status=self.status,
-                finishes=self.recent_finishes,
-                started_at=self.started_at,
-                finished_at=self.finished_at,
-                now=now,
-                failure_reasons=self.failure_reasons,
-                usage=self.usage,
-                valid=ValidTarget.of(self.config),
-                pause=self.pause,
-                backoff_until=self.backoff_until,
-            ),
-            created_at=datetime.fromtimestamp(self.created_at, UTC),
-            started_at=from_epoch(self.started_at),
-            finished_at=from_epoch(self.finished_at),
-            last_event_id=self.last_seq,
-            error=self.error,
-            usage=self.usage,
-        )
+    @property
+    def status(self) -> BatchStatus:
+        return self.progress.status
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the batch's latest durable event (0: none yet)."""
+        return self.progress.last_seq
+
+    @property
+    def counts(self) -> Counts:
+        return self.progress.counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +61,8 @@ class EventRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemStarted:
-    """An item left ``pending`` and began generating."""
+class StartItem:
+    """An item leaves ``pending`` and begins generating."""
 
     batch_id: str
     index: int
@@ -102,7 +70,7 @@ class ItemStarted:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemFinished:
+class FinishItem:
     """An item's generation ended: ``completed`` with a result or ``failed`` with an error."""
 
     batch_id: str
@@ -116,14 +84,16 @@ class ItemFinished:
     stem_key: str | None = None
 
 
-Change = ItemStarted | ItemFinished
+Change = StartItem | FinishItem
 
 
 @dataclass(slots=True)
 class Applied:
-    """What one :meth:`Store.apply` call committed."""
+    """What one write transaction committed."""
 
+    #: Batches whose log grew.
     batches: set[str] = field(default_factory=set)
+    #: Changes skipped because their item was no longer in the state they expected.
     rejected: int = 0
     #: Batches this commit paused (the early stop); their runs must stop scheduling.
     paused: set[str] = field(default_factory=set)
@@ -145,6 +115,9 @@ class Store(Protocol):
 
     async def get_batch(self, batch_id: str, owner: str | None) -> BatchRecord:
         """The batch, scoped to ``owner`` (None only for the pipeline); NotFound otherwise."""
+
+    async def progress_state(self, batch_id: str) -> ProgressState:
+        """The batch's progress state alone (what a live feed reads at every wake-up)."""
 
     async def list_batches(
         self, owner: str, *, limit: int, offset: int
@@ -211,8 +184,8 @@ class Store(Protocol):
     async def set_backoff(self, batch_id: str, until: float) -> None:
         """Record that the provider asked the batch to wait until ``until`` (if later)."""
 
-    async def fail_batch(self, batch_id: str, message: str, now: float) -> None:
-        """End a batch that could not run as ``failed``."""
+    async def fail_batch(self, batch_id: str, message: str, now: float) -> bool:
+        """End a batch that could not run as ``failed``; False when it had already ended."""
 
     async def recover(self, now: float) -> list[str]:
         """After a restart: in-flight items back to pending; the ids of the batches to run

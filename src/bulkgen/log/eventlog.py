@@ -1,0 +1,260 @@
+"""The one seam through which every durable event is written: commit, then wake viewers.
+
+Item changes from every worker are group-committed: :meth:`EventLog.submit` queues a
+change and returns at once, and one task commits whatever accumulated while the previous
+transaction ran, so the number of transactions adapts to the load (one per change when
+quiet, thousands of changes per transaction under a burst). Control actions (create, mark
+running, cancel, pause, resume, retry, fail, recover, a provider's back-off) go through
+the same queue, in order, each in its own transaction, and their callers wait for them.
+
+After every commit the batches whose log or state changed are published on the bus, so a
+cancel reaches an open stream exactly as fast as an item event. (A store whose database
+can notify inside the transaction, such as PostgreSQL's NOTIFY, fires on commit instead.)
+
+The log never calls up. It returns what it applied (:class:`~bulkgen.log.store.Applied`:
+for an item change through the receipt :meth:`submit` returns) and the caller decides what
+follows, for example the runner holds a batch that the early stop paused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+
+from bulkgen.log.bus import Bus
+from bulkgen.log.store import Applied, BatchRecord, Change, Store
+from bulkgen.models import BatchConfig
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_RETRY_CAP_SECONDS = 5.0
+
+#: What :meth:`EventLog.submit` returns: resolved with what the commit applied.
+Receipt = asyncio.Future[Applied]
+
+
+@dataclass(slots=True)
+class _Submitted:
+    change: Change
+    receipt: Receipt
+
+
+@dataclass(slots=True)
+class _Flush:
+    """A marker in the queue: resolved once everything before it is committed."""
+
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass(slots=True)
+class _Command(Generic[T]):
+    """A control action: one transaction of its own, in queue order."""
+
+    run: Callable[[float], Awaitable[T]]
+    batch_ids: Callable[[T], list[str]]
+    done: asyncio.Future[T] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+_Entry = _Submitted | _Flush | _Command[Any]
+
+
+class EventLog:
+    """The single writer of batches, items and their event logs in this process."""
+
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        *,
+        max_group: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._max_group = max_group
+        self._clock = clock
+        # Bounded so a database that stalls pushes back on the workers instead of
+        # letting the queue grow without limit.
+        self._queue: asyncio.Queue[_Entry] = asyncio.Queue(maxsize=max_group * 4)
+        self._task: asyncio.Task[None] | None = None
+        #: Transactions and item changes committed (for benchmarks and tests).
+        self.transactions = 0
+        self.changes = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="bulkgen-event-log")
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop."""
+        if self._task is None:
+            return
+        await self.flush()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    # -- item changes ------------------------------------------------------------------
+
+    async def submit(self, change: Change) -> Receipt:
+        """Queue an item change; the receipt resolves with what its commit applied."""
+        receipt: Receipt = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Submitted(change, receipt))
+        return receipt
+
+    async def flush(self) -> None:
+        """Return once everything queued before this call is committed."""
+        marker = _Flush()
+        await self._queue.put(marker)
+        await marker.done
+
+    # -- control actions ---------------------------------------------------------------
+
+    async def create_batch(self, owner: str, config: BatchConfig) -> BatchRecord:
+        return await self._command(
+            lambda now: self._store.create_batch(owner, config, now), lambda _: []
+        )
+
+    async def mark_running(self, batch_id: str) -> BatchRecord:
+        return await self._command(
+            lambda now: self._store.mark_running(batch_id, now), lambda _: [batch_id]
+        )
+
+    async def cancel(self, batch_id: str) -> BatchRecord:
+        """Fail the in-flight items as cancelled and end the batch ``cancelled``."""
+        return await self._command(
+            lambda now: self._store.cancel(batch_id, now), lambda _: [batch_id]
+        )
+
+    async def pause(self, batch_id: str) -> BatchRecord:
+        return await self._command(
+            lambda now: self._store.pause(batch_id, now), lambda _: [batch_id]
+        )
+
+    async def resume(self, batch_id: str) -> BatchRecord:
+        return await self._command(
+            lambda now: self._store.resume(batch_id, now), lambda _: [batch_id]
+        )
+
+    async def requeue_failed(self, batch_id: str, reason: str | None = None) -> int:
+        """Put failed items (with ``reason``: that group) back to pending; how many."""
+        return await self._command(
+            lambda now: self._store.requeue_failed(batch_id, now, reason=reason),
+            lambda _: [batch_id],
+        )
+
+    async def fail_batch(self, batch_id: str, message: str) -> bool:
+        return await self._command(
+            lambda now: self._store.fail_batch(batch_id, message, now),
+            lambda failed: [batch_id] if failed else [],
+        )
+
+    async def set_backoff(self, batch_id: str, until: float) -> None:
+        await self._command(
+            lambda _now: self._store.set_backoff(batch_id, until), lambda _: [batch_id]
+        )
+
+    async def recover(self) -> list[str]:
+        """After a restart: in-flight items back to pending; the batches to run again."""
+        return await self._command(self._store.recover, lambda ids: list(ids))
+
+    async def _command(
+        self, run: Callable[[float], Awaitable[T]], batch_ids: Callable[[T], list[str]]
+    ) -> T:
+        command = _Command(run, batch_ids)
+        await self._queue.put(command)
+        return await command.done
+
+    # -- the writer task ---------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            entries = [await self._queue.get()]
+            changes = 0
+            while changes < self._max_group and not self._queue.empty():
+                entry = self._queue.get_nowait()
+                entries.append(entry)
+                changes += isinstance(entry, _Submitted)
+            await self._process(entries)
+
+    async def _process(self, entries: list[_Entry]) -> None:
+        """Commit the changes in one transaction; markers and commands keep their place."""
+        group: list[_Submitted] = []
+        for entry in entries:
+            if isinstance(entry, _Submitted):
+                group.append(entry)
+                continue
+            if group:
+                await self._commit(group)
+                group = []
+            if isinstance(entry, _Flush):
+                if not entry.done.done():
+                    entry.done.set_result(None)
+            else:
+                await self._execute(entry)
+        if group:
+            await self._commit(group)
+
+    async def _commit(self, group: list[_Submitted]) -> None:
+        changes = [submitted.change for submitted in group]
+        delay = 0.05
+        while True:
+            try:
+                applied = await self._store.apply(changes, self._clock())
+                break
+            except DBAPIError:
+                # Nothing is dropped: the same group is written again once the database
+                # answers (a locked or full disk, a restarting database server).
+                log.exception("writing %d changes failed; retrying in %.2fs", len(changes), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_CAP_SECONDS)
+            except Exception:
+                # A bug, not an outage: retrying would block every batch behind this group.
+                # The items stay in_progress and are put back to pending at the next start.
+                log.exception("dropping %d changes that cannot be written", len(changes))
+                applied = Applied(rejected=len(changes))
+                break
+        self.transactions += 1
+        self.changes += len(changes)
+        if applied.rejected:
+            log.debug("skipped %d changes for items no longer in that state", applied.rejected)
+        await self._publish(applied.batches)
+        for submitted in group:
+            if not submitted.receipt.done():
+                submitted.receipt.set_result(applied)
+
+    async def _execute(self, command: _Command[Any]) -> None:
+        try:
+            result = await command.run(self._clock())
+        except asyncio.CancelledError:
+            command.done.cancel()
+            raise
+        except Exception as error:
+            # Conflict, NotFound, a database error: the caller's to handle.
+            if not command.done.done():
+                command.done.set_exception(error)
+            return
+        self.transactions += 1
+        # Viewers are woken before the caller hears back: when a cancel returns, its
+        # events are on their way to every open stream.
+        await self._publish(command.batch_ids(result))
+        if not command.done.done():
+            command.done.set_result(result)
+
+    async def _publish(self, batch_ids: Iterable[str]) -> None:
+        for batch_id in batch_ids:
+            await self._bus.publish(batch_id)

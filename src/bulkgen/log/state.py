@@ -1,0 +1,469 @@
+"""A batch's state inside one write transaction: counters, log head and the rules that
+move them. Pure: no I/O, no SQL.
+
+The store locks a batch row, builds a :class:`BatchState` from it and the items a write
+touches, lets it decide (start or finish an item, the early stop, replacements in mode
+``valid``, cancel, pause, resume, retry, recovery) and writes back what it changed: the
+dirty items, the new items, the events it logged (with their sequence numbers) and the
+batch's new counters. Every rule that decides what a batch does lives here, so it is
+tested without a database (``tests/test_state.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from bulkgen.errors import Conflict
+from bulkgen.events import (
+    BatchComplete,
+    BatchPaused,
+    BatchResumed,
+    Event,
+    ItemCompleted,
+    ItemEvent,
+    ItemFailed,
+    ItemQueued,
+    ItemRequeued,
+    ItemStarted,
+    dump,
+    progress_event,
+)
+from bulkgen.log.store import Change, FinishItem, StartItem
+from bulkgen.models import (
+    BatchConfig,
+    BatchStatus,
+    GeneratedItem,
+    ItemError,
+    ItemStatus,
+    PauseInfo,
+    PauseReason,
+    RuleResult,
+    from_epoch,
+)
+from bulkgen.progress import Counts, ProgressState, ValidTarget, append_finishes, usage_of
+
+STEM_PREVIEW = 200
+CANCELLED = ItemError(kind="cancelled", message="the batch was cancelled")
+MANUAL_PAUSE = "paused by a user: resume or cancel"
+
+
+def _dump(models: Iterable[Any]) -> str:
+    return "[" + ",".join(model.model_dump_json() for model in models) + "]"
+
+
+@dataclass(slots=True)
+class ItemState:
+    """An item's columns while a transaction changes it (JSON columns stay text)."""
+
+    index: int
+    status: str
+    attempts: str = "[]"
+    started_at: float | None = None
+    finished_at: float | None = None
+    result: str | None = None
+    warnings: str | None = None
+    error: str | None = None
+    stem_key: str | None = None
+    dirty: bool = False
+    attempt_count: int = -1
+
+    def attempts_made(self) -> int:
+        if self.attempt_count < 0:
+            self.attempt_count = 0 if self.attempts == "[]" else len(json.loads(self.attempts))
+        return self.attempt_count
+
+    def finish(self, change: FinishItem) -> None:
+        """Take the outcome of a finish: time, attempts, result, warnings, error."""
+        self.finished_at = change.at
+        if change.attempts:
+            if self.attempts == "[]":
+                self.attempts = _dump(change.attempts)
+                self.attempt_count = len(change.attempts)
+            else:
+                previous = json.loads(self.attempts)
+                new = [a.model_dump(mode="json") for a in change.attempts]
+                self.attempts = json.dumps([*previous, *new])
+                self.attempt_count = len(previous) + len(new)
+        self.result = None if change.result is None else change.result.model_dump_json()
+        self.warnings = _dump(change.warnings) if change.warnings else None
+        self.error = None if change.error is None else change.error.model_dump_json()
+        self.stem_key = change.stem_key
+
+    def clear(self) -> None:
+        """Back to how a pending item looks: no times, no outcome."""
+        self.started_at = self.finished_at = None
+        self.result = self.warnings = self.error = self.stem_key = None
+
+
+@dataclass(slots=True)
+class LoggedEvent:
+    """An event this transaction appends to the batch's log."""
+
+    seq: int
+    type: str
+    data: str
+    created_at: float
+
+
+@dataclass
+class BatchState:
+    """One batch's counters, log head and changed items inside a write transaction."""
+
+    id: str
+    status: BatchStatus
+    total: int
+    counts: dict[str, int]
+    last_seq: int
+    config_json: str
+    finishes: list[float] = field(default_factory=list)
+    started_at: float | None = None
+    finished_at: float | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+    usage: list[int] = field(default_factory=lambda: [0, 0, 0])
+    pause: PauseInfo | None = None
+    early_stop_checked: bool = False
+    backoff_until: float | None = None
+    error: str | None = None
+    items: dict[int, ItemState] = field(default_factory=dict)
+    #: Items this transaction creates (replacements in mode ``valid``).
+    new_items: list[ItemState] = field(default_factory=list)
+    events: list[LoggedEvent] = field(default_factory=list)
+    #: The status the batch had when the transaction began.
+    initial_status: BatchStatus | None = None
+    #: Columns changed outside the counters (``started_at``, ``error``).
+    changed: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.initial_status is None:
+            self.initial_status = self.status
+
+    # -- reading -------------------------------------------------------------------------
+
+    @cached_property
+    def config(self) -> BatchConfig:
+        """The batch's config, parsed only when a rule needs it."""
+        return BatchConfig.model_validate_json(self.config_json)
+
+    @cached_property
+    def valid(self) -> ValidTarget | None:
+        """The batch's target of valid items (mode ``valid``), read only when needed."""
+        return ValidTarget.of(self.config)
+
+    def current_counts(self) -> Counts:
+        return Counts(total=self.total, **self.counts)
+
+    def progress(self) -> ProgressState:
+        """The batch's progress as this transaction leaves it."""
+        return ProgressState(
+            counts=self.current_counts(),
+            status=self.status,
+            last_seq=self.last_seq,
+            finishes=tuple(self.finishes),
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            failure_reasons=self.reasons,
+            usage=usage_of(*self.usage),
+            valid=self.valid,
+            pause=self.pause,
+            backoff_until=self.backoff_until,
+        )
+
+    @property
+    def paused_now(self) -> bool:
+        """This transaction paused the batch."""
+        return self.status is BatchStatus.PAUSED and self.initial_status is not self.status
+
+    def needed(self) -> int | None:
+        """Mode ``valid``: how many more items must be queued to reach the target."""
+        valid = self.valid
+        if valid is None:
+            return None
+        counts = self.counts
+        return max(
+            valid.target - counts["completed"] - counts["pending"] - counts["in_progress"], 0
+        )
+
+    def resumable(self) -> bool:
+        """A cancelled batch with pending items runs again on a retry even with nothing
+        failed."""
+        return self.status is BatchStatus.CANCELLED and self.counts["pending"] > 0
+
+    # -- the log -------------------------------------------------------------------------
+
+    def log(self, event: Event | ItemEvent, now: float) -> None:
+        """Append ``event`` to the batch's log with the next sequence number."""
+        self.last_seq += 1
+        self.events.append(LoggedEvent(self.last_seq, event.name, dump(event), now))
+
+    def log_item(
+        self,
+        kind: type[ItemEvent],
+        item: ItemState,
+        now: float,
+        *,
+        result: GeneratedItem | None = None,
+        warnings: Sequence[RuleResult] = (),
+        error: ItemError | None = None,
+    ) -> None:
+        """Log an item event; the models come from the change, nothing is re-parsed."""
+        duration = None
+        if item.started_at is not None and item.finished_at is not None:
+            duration = round((item.finished_at - item.started_at) * 1000.0, 1)
+        event = kind(
+            index=item.index,
+            status=ItemStatus(item.status),
+            attempts=item.attempts_made(),
+            started_at=from_epoch(item.started_at),
+            finished_at=from_epoch(item.finished_at),
+            duration_ms=duration,
+            stem_preview=None if result is None else result.stem[:STEM_PREVIEW],
+            answer=None if result is None else result.answer,
+            warnings=list(warnings),
+            error=error,
+        )
+        self.log(event, now)
+
+    # -- moving items ------------------------------------------------------------------
+
+    def move(self, item: ItemState, status: ItemStatus) -> None:
+        self.counts[item.status] -= 1
+        self.counts[status.value] += 1
+        item.status = status.value
+        item.dirty = True
+
+    def count_failure(self, error: ItemError | None, delta: int) -> None:
+        """Count a failed item under its reasons (``delta`` 1), or take it back (-1)."""
+        for key in reasons_of(error):
+            count = self.reasons.get(key, 0) + delta
+            if count > 0:
+                self.reasons[key] = count
+            else:
+                self.reasons.pop(key, None)
+
+    def add_usage(self, result: GeneratedItem | None) -> None:
+        if result is not None and result.usage is not None:
+            used = result.usage
+            self.usage[0] += used.prompt_tokens
+            self.usage[1] += used.completion_tokens
+            self.usage[2] += used.total_tokens
+
+    def apply(self, change: Change, now: float) -> bool:
+        """Apply one item change if the item is in the state it expects; False when
+        skipped (for example a finish for an item a cancel already failed)."""
+        item = self.items.get(change.index)
+        if item is None or self.status.finished:
+            return False
+        if isinstance(change, StartItem):
+            if item.status != ItemStatus.PENDING.value:
+                return False
+            item.started_at = change.at
+            item.finished_at = None
+            self.move(item, ItemStatus.IN_PROGRESS)
+            self.log_item(ItemStarted, item, now)
+            return True
+        if item.status != ItemStatus.IN_PROGRESS.value:
+            return False
+        item.finish(change)
+        self.move(item, change.status)
+        failed = change.status is ItemStatus.FAILED
+        if failed:
+            self.count_failure(change.error, 1)
+        self.add_usage(change.result)
+        self.finishes = append_finishes(self.finishes, [change.at])
+        self.log_item(
+            ItemFailed if failed else ItemCompleted,
+            item,
+            now,
+            result=change.result,
+            warnings=change.warnings,
+            error=change.error,
+        )
+        if failed:
+            self.queue_replacement(now)
+        return True
+
+    def settle(self, now: float) -> None:
+        """After a group of changes: judge the early stop, and end a batch with nothing
+        pending or in progress (a paused batch whose last items finished is done too)."""
+        if self.events:
+            self.judge_early_stop(now)
+        if (
+            self.status in (BatchStatus.RUNNING, BatchStatus.PAUSED)
+            and self.counts["pending"] == 0
+            and self.counts["in_progress"] == 0
+        ):
+            self.finish(BatchStatus.COMPLETED, now)
+
+    def queue_replacement(self, now: float) -> None:
+        """After a failure in mode ``valid``: append a new pending item when the items
+        already queued can no longer reach the target and the attempt cap allows one.
+
+        Replacements are only queued while ``completed + pending + in_progress < target``,
+        so at most ``target`` items can ever pass.
+        """
+        valid = self.valid
+        if valid is None or self.total >= valid.max_items:
+            return
+        counts = self.counts
+        if counts["completed"] + counts["pending"] + counts["in_progress"] >= valid.target:
+            return
+        item = ItemState(index=self.total, status=ItemStatus.PENDING.value)
+        self.new_items.append(item)
+        self.total += 1
+        counts["pending"] += 1
+        self.log_item(ItemQueued, item, now)
+
+    # -- the batch ---------------------------------------------------------------------
+
+    def finish(self, status: BatchStatus, now: float) -> None:
+        """End the batch and log ``batch.complete`` with its final snapshot."""
+        self.status = status
+        self.finished_at = now
+        self.pause = None
+        self.log(progress_event(BatchComplete, self.progress().snapshot(now)), now)
+
+    def pause_with(self, reason: PauseReason, message: str, now: float) -> None:
+        """Pause the batch and log ``batch.paused`` with why and the snapshot."""
+        self.status = BatchStatus.PAUSED
+        self.pause = PauseInfo(reason=reason, message=message, at=from_epoch(now))
+        snapshot = self.progress().snapshot(now)
+        self.log(BatchPaused(reason=reason, message=message, snapshot=snapshot), now)
+
+    def judge_early_stop(self, now: float) -> None:
+        """Pause a running batch whose first finished items failed too often (once only).
+
+        Judged at the first commit that brings ``completed + failed`` to ``min_finished``
+        or more; a batch with nothing left to schedule is not paused (it is about to end).
+        """
+        if self.early_stop_checked or self.status is not BatchStatus.RUNNING:
+            return
+        rule = self.config.early_stop
+        if rule is None or not rule.enabled:
+            return
+        failed = self.counts["failed"]
+        finished = self.counts["completed"] + failed
+        if finished < rule.min_finished:
+            return
+        self.early_stop_checked = True
+        rate = failed / finished
+        if rate < rule.max_failure_rate or self.counts["pending"] == 0:
+            return
+        message = (
+            f"{failed} of the first {finished} finished items failed "
+            f"({_percent(rate)} ≥ {_percent(rule.max_failure_rate)}): "
+            "check the provider settings, then resume or cancel"
+        )
+        self.pause_with("early_stop", message, now)
+
+    def pause_by_hand(self, now: float) -> None:
+        """A user's pause; Conflict unless the batch is queued or running with items left."""
+        if self.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+            raise Conflict(
+                f"batch {self.id} is {self.status.value}: only a queued or "
+                "running batch can be paused"
+            )
+        if self.counts["pending"] == 0:
+            raise Conflict(f"batch {self.id} has no pending items left to pause")
+        self.pause_with("manual", MANUAL_PAUSE, now)
+
+    def resume(self, now: float) -> None:
+        """Run a paused batch again (``batch.resumed``); Conflict when it is not paused."""
+        if self.status is not BatchStatus.PAUSED:
+            raise Conflict(f"batch {self.id} is {self.status.value}, not paused")
+        self.status = BatchStatus.RUNNING
+        self.pause = None
+        # The rate of the new run is not mixed with the gap of the pause.
+        self.finishes = []
+        if self.started_at is None:
+            self.started_at = now
+            self.changed.add("started_at")
+        self.log(BatchResumed(snapshot=self.progress().snapshot(now)), now)
+        if self.counts["pending"] == 0 and self.counts["in_progress"] == 0:
+            self.finish(BatchStatus.COMPLETED, now)
+
+    def mark_running(self, now: float) -> None:
+        """A queued batch starts running (its first start sets ``started_at``)."""
+        if self.status is not BatchStatus.QUEUED:
+            return
+        self.status = BatchStatus.RUNNING
+        if self.started_at is None:
+            self.started_at = now
+            self.changed.add("started_at")
+
+    def cancel(self, now: float) -> None:
+        """Fail the in-flight items (``self.items``) as cancelled and end the batch."""
+        if self.status.finished:
+            raise Conflict(f"batch {self.id} is already {self.status.value}")
+        for item in self.items.values():
+            item.finished_at = now
+            item.error = CANCELLED.model_dump_json()
+            self.move(item, ItemStatus.FAILED)
+            self.count_failure(CANCELLED, 1)
+            self.log_item(ItemFailed, item, now, error=CANCELLED)
+        self.finish(BatchStatus.CANCELLED, now)
+
+    def fail(self, message: str, now: float) -> bool:
+        """End a batch that could not run as ``failed``; False when it already ended."""
+        if self.status.finished:
+            return False
+        self.error = message[:2000]
+        self.changed.add("error")
+        self.finish(BatchStatus.FAILED, now)
+        return True
+
+    def requeue(self, failed: Mapping[int, ItemState], reason: str | None, now: float) -> int:
+        """Put failed items (``failed``, errors read) back to pending and the batch back to
+        queued; with ``reason`` only the items counted under it. Conflict when nothing
+        would run again. Returns how many items were put back."""
+        errors = {
+            index: None if item.error is None else ItemError.model_validate_json(item.error)
+            for index, item in failed.items()
+        }
+        chosen = dict(failed)
+        if reason is not None:
+            chosen = {i: item for i, item in chosen.items() if reason in reasons_of(errors[i])}
+            if not chosen:
+                raise Conflict(f"batch {self.id} has no failed items with reason {reason}")
+        needed = self.needed()
+        if needed is not None and len(chosen) > needed:
+            # Mode valid: only as many as can still be needed, so the target is not passed.
+            if needed == 0 and not self.resumable():
+                raise Conflict(f"batch {self.id} already has its target of valid items queued")
+            chosen = {index: chosen[index] for index in sorted(chosen)[:needed]}
+        if not chosen and not self.resumable():
+            raise Conflict(f"batch {self.id} has no failed items to retry")
+        self.items = chosen
+        for item in chosen.values():
+            self.count_failure(errors[item.index], -1)
+            item.clear()
+            self.move(item, ItemStatus.PENDING)
+            self.log_item(ItemRequeued, item, now)
+        self.finishes = []
+        if self.status.finished:
+            self.status = BatchStatus.QUEUED
+            self.finished_at = None
+        self.error = None
+        self.changed.add("error")
+        return len(chosen)
+
+    def recover(self, now: float) -> None:
+        """After a restart: the in-flight items (``self.items``) go back to pending."""
+        for item in self.items.values():
+            item.started_at = None
+            self.move(item, ItemStatus.PENDING)
+            self.log_item(ItemRequeued, item, now)
+        if self.items:
+            self.finishes = []
+
+
+def reasons_of(error: ItemError | None) -> list[str]:
+    """The reason keys a failed item is counted under (an item without error: unknown)."""
+    return ["kind:unknown"] if error is None else error.reasons()
+
+
+def _percent(share: float) -> str:
+    return f"{round(100.0 * share, 1):g}%"
