@@ -11,7 +11,7 @@ import pytest
 
 from bulkgen.errors import TransientGenerationError
 from bulkgen.generation import GenerationRequest
-from bulkgen.generation.runner import JITTER, MAX_RETRY_AFTER_SECONDS, backoff_seconds
+from bulkgen.generation.batch_run import JITTER, MAX_RETRY_AFTER_SECONDS, backoff_seconds
 from bulkgen.models import BatchConfig, BatchStatus, GeneratedItem, ItemStatus, Option
 from bulkgen.services import Services
 from bulkgen.settings import Settings

@@ -11,11 +11,9 @@ tested without a database (``tests/test_state.py``).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from bulkgen.errors import Conflict
 from bulkgen.events import (
@@ -32,7 +30,8 @@ from bulkgen.events import (
     dump,
     progress_event,
 )
-from bulkgen.log.store import Change, FinishItem, StartItem
+from bulkgen.log.items import ItemState, LoggedEvent, item_event
+from bulkgen.log.store import Change, StartItem
 from bulkgen.models import (
     BatchConfig,
     BatchStatus,
@@ -46,67 +45,8 @@ from bulkgen.models import (
 )
 from bulkgen.progress import Counts, ProgressState, ValidTarget, append_finishes, usage_of
 
-STEM_PREVIEW = 200
 CANCELLED = ItemError(kind="cancelled", message="the batch was cancelled")
 MANUAL_PAUSE = "paused by a user: resume or cancel"
-
-
-def _dump(models: Iterable[Any]) -> str:
-    return "[" + ",".join(model.model_dump_json() for model in models) + "]"
-
-
-@dataclass(slots=True)
-class ItemState:
-    """An item's columns while a transaction changes it (JSON columns stay text)."""
-
-    index: int
-    status: str
-    attempts: str = "[]"
-    started_at: float | None = None
-    finished_at: float | None = None
-    result: str | None = None
-    warnings: str | None = None
-    error: str | None = None
-    stem_key: str | None = None
-    dirty: bool = False
-    attempt_count: int = -1
-
-    def attempts_made(self) -> int:
-        if self.attempt_count < 0:
-            self.attempt_count = 0 if self.attempts == "[]" else len(json.loads(self.attempts))
-        return self.attempt_count
-
-    def finish(self, change: FinishItem) -> None:
-        """Take the outcome of a finish: time, attempts, result, warnings, error."""
-        self.finished_at = change.at
-        if change.attempts:
-            if self.attempts == "[]":
-                self.attempts = _dump(change.attempts)
-                self.attempt_count = len(change.attempts)
-            else:
-                previous = json.loads(self.attempts)
-                new = [a.model_dump(mode="json") for a in change.attempts]
-                self.attempts = json.dumps([*previous, *new])
-                self.attempt_count = len(previous) + len(new)
-        self.result = None if change.result is None else change.result.model_dump_json()
-        self.warnings = _dump(change.warnings) if change.warnings else None
-        self.error = None if change.error is None else change.error.model_dump_json()
-        self.stem_key = change.stem_key
-
-    def clear(self) -> None:
-        """Back to how a pending item looks: no times, no outcome."""
-        self.started_at = self.finished_at = None
-        self.result = self.warnings = self.error = self.stem_key = None
-
-
-@dataclass(slots=True)
-class LoggedEvent:
-    """An event this transaction appends to the batch's log."""
-
-    seq: int
-    type: str
-    data: str
-    created_at: float
 
 
 @dataclass
@@ -210,22 +150,7 @@ class BatchState:
         error: ItemError | None = None,
     ) -> None:
         """Log an item event; the models come from the change, nothing is re-parsed."""
-        duration = None
-        if item.started_at is not None and item.finished_at is not None:
-            duration = round((item.finished_at - item.started_at) * 1000.0, 1)
-        event = kind(
-            index=item.index,
-            status=ItemStatus(item.status),
-            attempts=item.attempts_made(),
-            started_at=from_epoch(item.started_at),
-            finished_at=from_epoch(item.finished_at),
-            duration_ms=duration,
-            stem_preview=None if result is None else result.stem[:STEM_PREVIEW],
-            answer=None if result is None else result.answer,
-            warnings=list(warnings),
-            error=error,
-        )
-        self.log(event, now)
+        self.log(item_event(kind, item, result, warnings, error), now)
 
     # -- moving items ------------------------------------------------------------------
 

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from bulkgen.errors import NotFound
+from bulkgen.log.items import ItemState
 from bulkgen.log.schema import batches, events, items
-from bulkgen.log.state import BatchState, ItemState
+from bulkgen.log.state import BatchState
 from bulkgen.models import BatchStatus, ItemStatus, PauseInfo
 
 _UPDATE_ITEM = (
