@@ -35,11 +35,13 @@ class RecordingBus:
         self.store = store
         self.inner = LocalBus()
         self.published: list[tuple[str, int]] = []
+        self.urgent: list[bool] = []
 
-    async def publish(self, batch_id: str) -> None:
+    async def publish(self, batch_id: str, *, urgent: bool = False) -> None:
         record = await self.store.get_batch(batch_id, None)
         self.published.append((batch_id, record.last_seq))
-        await self.inner.publish(batch_id)
+        self.urgent.append(urgent)
+        await self.inner.publish(batch_id, urgent=urgent)
 
     def subscribe(self, batch_id: str) -> AbstractContextManager[Subscription]:
         return self.inner.subscribe(batch_id)
@@ -83,13 +85,16 @@ def watching(bus: Bus, batch_id: str) -> Iterator[Subscription]:
         yield subscription
 
 
-async def test_a_receipt_tells_what_the_commit_applied(log: EventLog, store: SQLStore) -> None:
+async def test_a_receipt_tells_what_the_commit_applied(
+    log: EventLog, store: SQLStore, bus: RecordingBus
+) -> None:
     batch_id = await running(log)
     started = await log.submit(StartItem(batch_id, 0, 1.0))
     again = await log.submit(StartItem(batch_id, 0, 1.5))  # no longer pending: skipped
     await log.flush()
     assert started.done() and again.done()
     assert batch_id in started.result().batches
+    assert bus.urgent[-1] is False  # item commits are coalesced by the feeds
     assert (await store.get_batch(batch_id, None)).counts.in_progress == 1
     # Both were in one transaction, whose receipt counts the skipped change.
     assert again.result().rejected == 1
@@ -127,6 +132,7 @@ async def test_every_control_action_publishes_after_its_commit(
             assert await subscription.wait(0), f"{name} woke no viewer"
         # Published once the commit was visible: the head at publish time is the final one.
         assert bus.published[-1] == (batch_id, head), name
+        assert bus.urgent[-1], f"{name} is a user's action: its wake-up skips coalescing"
     record = await store.get_batch(batch_id, None)
     assert record.status is BatchStatus.FAILED and record.error == "the provider is gone"
 

@@ -125,8 +125,9 @@ class BatchFeed:
                     raise
                 except Exception:
                     log.exception("feed of batch %s could not read the log", self.batch_id)
-                # Coalesce: wake-ups during this pause merge into the next refresh.
-                await asyncio.sleep(self._min_gap)
+                # Coalesce: wake-ups during this pause merge into the next refresh; a
+                # user's control action (urgent) ends the pause at once.
+                await subscription.pause(self._min_gap)
 
     async def refresh(self, *, force_progress: bool = False) -> None:
         """Read what the log gained since the last refresh and tell the viewers."""

@@ -4,6 +4,10 @@ Subscribers read the log from their own cursor, so the bus carries no payload an
 never fall behind or grow: a wake-up that arrives while a subscriber is busy merges with
 the ones before it. ``LocalBus`` serves one process; a cross-process bus (PostgreSQL
 LISTEN/NOTIFY, Redis) implements the same two methods.
+
+A wake-up may be marked ``urgent`` (a user's control action: cancel, pause, resume,
+retry). Subscribers coalesce ordinary wake-ups, waiting a little between reads so a burst
+of item commits costs one read; an urgent one ends that wait at once.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ class Subscription(Protocol):
     async def wait(self, within: float) -> bool:
         """Wait for a wake-up; False when ``within`` seconds passed without one."""
 
+    async def pause(self, within: float) -> None:
+        """Sleep ``within`` seconds, or less if an urgent wake-up arrives meanwhile."""
+
 
 class Bus(Protocol):
-    async def publish(self, batch_id: str) -> None:
+    async def publish(self, batch_id: str, *, urgent: bool = False) -> None:
         """Wake every subscriber of the batch. Called only after the store committed."""
 
     def subscribe(self, batch_id: str) -> AbstractContextManager[Subscription]:
@@ -30,9 +37,20 @@ class Bus(Protocol):
 class _LocalSubscription:
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self._urgent = asyncio.Event()
 
-    def wake(self) -> None:
+    def wake(self, urgent: bool) -> None:
         self._event.set()
+        if urgent:
+            self._urgent.set()
+
+    async def pause(self, within: float) -> None:
+        try:
+            async with asyncio.timeout(within):
+                await self._urgent.wait()
+        except TimeoutError:
+            return
+        self._urgent.clear()
 
     async def wait(self, within: float) -> bool:
         try:
@@ -50,9 +68,9 @@ class LocalBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[_LocalSubscription]] = {}
 
-    async def publish(self, batch_id: str) -> None:
+    async def publish(self, batch_id: str, *, urgent: bool = False) -> None:
         for subscription in self._subscribers.get(batch_id, ()):
-            subscription.wake()
+            subscription.wake(urgent)
 
     @contextmanager
     def subscribe(self, batch_id: str) -> Iterator[Subscription]:

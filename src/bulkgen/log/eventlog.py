@@ -232,7 +232,7 @@ class EventLog:
         self.changes += len(changes)
         if applied.rejected:
             log.debug("skipped %d changes for items no longer in that state", applied.rejected)
-        await self._publish(applied.batches)
+        await self._publish(applied.batches, urgent=False)
         for submitted in group:
             if not submitted.receipt.done():
                 submitted.receipt.set_result(applied)
@@ -251,10 +251,10 @@ class EventLog:
         self.transactions += 1
         # Viewers are woken before the caller hears back: when a cancel returns, its
         # events are on their way to every open stream.
-        await self._publish(command.batch_ids(result))
+        await self._publish(command.batch_ids(result), urgent=True)
         if not command.done.done():
             command.done.set_result(result)
 
-    async def _publish(self, batch_ids: Iterable[str]) -> None:
+    async def _publish(self, batch_ids: Iterable[str], *, urgent: bool) -> None:
         for batch_id in batch_ids:
-            await self._bus.publish(batch_id)
+            await self._bus.publish(batch_id, urgent=urgent)
