@@ -1,8 +1,10 @@
-"""The ``bulkgen`` command: a thin layer over the Python API and the HTTP client.
+"""The ``bulkgen`` command: the terminal end of the flow, a thin layer over the Python API.
 
-``serve`` and ``demo`` run the server; ``batch …`` talks to a running server over HTTP.
-Every ``serve`` flag mirrors a setting, and ``BULKGEN_<SETTING>`` environment variables
-set the same values.
+An item travels generator → validation → log → live feed → HTTP → page or CLI; the CLI is a
+viewer like the page. ``serve`` and ``demo`` run the server (every ``serve`` flag mirrors a
+setting, and ``BULKGEN_<SETTING>`` environment variables set the same values); ``batch …``
+talks to a running server over HTTP through :class:`bulkgen.client.BulkgenClient`, and
+``batch watch`` follows a batch's live stream.
 """
 
 from __future__ import annotations

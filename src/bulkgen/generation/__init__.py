@@ -1,4 +1,13 @@
-"""Item generators and the factory that picks one for a batch."""
+"""Generation: the stage where items are written, judged and scheduled.
+
+An item travels generator → validation → log → live feed → HTTP → page or CLI, and this
+package is where it starts. A :class:`Generator` writes it (``demo`` offline, or ``openai``
+for any OpenAI-compatible endpoint; :func:`build_generator` picks the one a batch's config
+names), ``validators`` checks it against the item-writing rules, and ``runner`` keeps a
+batch's items generating across workers, retries transient errors and submits each item's
+change of state to the log's writer, which is all this stage hands on: it never sees HTTP
+or a viewer.
+"""
 
 from __future__ import annotations
 

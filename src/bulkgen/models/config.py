@@ -1,14 +1,13 @@
-"""Types shared by every layer: batch configuration, batches, items, progress, events.
+"""What a batch asks for: ``BatchConfig``, the options of each generator, and their bounds.
 
-These are the shapes of the HTTP API and of the SSE stream's ``data`` lines, so changing
-one is changing a public contract.
+``BatchConfig`` is the body of ``POST /api/generation/batch``; the bounds are shared with the
+form that builds it, so changing one is changing a public contract.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, TypeVar, overload
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -33,31 +32,6 @@ MAX_ATTEMPT_ITEMS = 30_000
 DEFAULT_ATTEMPT_FACTOR = 3
 
 
-class ItemStatus(StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
-class BatchStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    #: Stopped scheduling by hand or by the early stop; resumes or is cancelled by a user.
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-
-    @property
-    def finished(self) -> bool:
-        """True for the states a batch stays in until someone acts on it."""
-        return self in _FINISHED
-
-
-_FINISHED = frozenset({BatchStatus.COMPLETED, BatchStatus.CANCELLED, BatchStatus.FAILED})
-
-
 class ItemType(StrEnum):
     MCQ = "mcq"
 
@@ -66,11 +40,6 @@ class Difficulty(StrEnum):
     EASY = "easy"
     MEDIUM = "medium"
     HARD = "hard"
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
 
 
 class Strict(BaseModel):
@@ -274,212 +243,3 @@ def _details(error: ValidationError, under: tuple[str, ...] = ()) -> list[InitEr
             detail["ctx"] = problem["ctx"]
         details.append(detail)
     return details
-
-
-class Option(BaseModel):
-    key: str
-    text: str
-
-
-class TokenUsage(BaseModel):
-    """Tokens one successful generation request used, as the provider reported them."""
-
-    prompt_tokens: int = Field(ge=0)
-    completion_tokens: int = Field(ge=0)
-    total_tokens: int = Field(ge=0)
-
-
-class GeneratedItem(BaseModel):
-    """What a generator returns: one multiple-choice question."""
-
-    stem: str
-    options: list[Option]
-    answer: str
-    rationale: str
-    usage: TokenUsage | None = Field(
-        default=None, description="Tokens the request that produced the item used (real models)."
-    )
-
-
-class RuleResult(BaseModel):
-    """One item-writing rule an item broke."""
-
-    rule: str
-    severity: Severity
-    message: str
-
-
-class Attempt(BaseModel):
-    """One try at generating an item."""
-
-    number: int
-    started_at: datetime
-    finished_at: datetime
-    error_kind: str | None = None
-    error_message: str | None = None
-
-
-class ItemError(BaseModel):
-    """Why an item failed.
-
-    ``kind`` is ``validation`` (``rules`` lists what failed), a generation error kind
-    (``timeout``, ``rate_limited``, ``malformed_output`` …) or ``cancelled``.
-    """
-
-    kind: str
-    message: str
-    rules: list[RuleResult] = Field(default_factory=list)
-    transient: bool = False
-
-    def reasons(self) -> list[str]:
-        """The failure reason keys this error counts under (see :func:`failure_reasons`)."""
-        return failure_reasons(
-            self.kind, [rule.rule for rule in self.rules if rule.severity is Severity.ERROR]
-        )
-
-
-#: What a failure reason key looks like: ``rule:<rule id>`` or ``kind:<error kind>``.
-REASON_PATTERN = r"^(rule|kind):[a-z0-9_.]{1,64}$"
-
-
-def failure_reasons(kind: str, error_rules: list[str]) -> list[str]:
-    """The reason keys of a failure: ``rule:<id>`` per failed error rule of a validation
-    failure (each once), ``kind:<kind>`` for any other failure."""
-    if kind == "validation" and error_rules:
-        return [f"rule:{rule}" for rule in dict.fromkeys(error_rules)]
-    return [f"kind:{kind}"]
-
-
-class Item(BaseModel):
-    """An item as the items API lists it."""
-
-    index: int
-    status: ItemStatus
-    attempts: list[Attempt] = Field(default_factory=list)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    duration_ms: float | None = None
-    result: GeneratedItem | None = None
-    warnings: list[RuleResult] = Field(default_factory=list)
-    error: ItemError | None = None
-
-
-class ItemSummary(BaseModel):
-    """An item as item events carry it: enough for a feed row, not the whole question."""
-
-    index: int
-    status: ItemStatus
-    attempts: int
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    duration_ms: float | None = None
-    stem_preview: str | None = None
-    answer: str | None = None
-    warnings: list[RuleResult] = Field(default_factory=list)
-    error: ItemError | None = None
-
-
-PauseReason = Literal["manual", "early_stop"]
-
-
-class PauseInfo(BaseModel):
-    """Why a paused batch is paused."""
-
-    reason: PauseReason
-    message: str
-    at: datetime
-
-
-class ProgressSnapshot(BaseModel):
-    """Where a batch stands; the same shape in REST and in ``batch.progress``."""
-
-    total: int
-    completed: int
-    failed: int
-    in_progress: int
-    pending: int
-    percent: float
-    success_rate: float | None
-    throughput_per_min: float | None
-    eta_seconds: float | None
-    elapsed_seconds: float | None
-    status: BatchStatus
-    started_at: datetime | None
-    finished_at: datetime | None
-    failure_reasons: dict[str, int] = Field(
-        default_factory=dict,
-        description="Failed items per reason (`rule:<rule id>` for each failed validation "
-        "rule, `kind:<error kind>` otherwise), most frequent first; only counts above 0.",
-    )
-    usage: TokenUsage | None = Field(
-        default=None, description="Tokens the batch's generated items used; null when none."
-    )
-    target_valid: int | None = Field(
-        default=None, description="Mode `valid`: the number of items that must pass; else null."
-    )
-    replacements: int = Field(
-        default=0, description="Items queued beyond the batch's count to replace failed ones."
-    )
-    max_items: int | None = Field(
-        default=None, description="Mode `valid`: the most items the batch may create; else null."
-    )
-    pause: PauseInfo | None = Field(
-        default=None, description="Status `paused`: why (`manual` or `early_stop`); else null."
-    )
-    last_finished_at: datetime | None = Field(
-        default=None, description="When the latest item of the current run finished."
-    )
-    stalled: bool = Field(
-        default=False,
-        description="Running, and no item finished for far longer than the rate predicts "
-        "(see ARCHITECTURE.md, Progress).",
-    )
-    backoff_until: datetime | None = Field(
-        default=None,
-        description="Running: the provider asked (Retry-After) to wait until this time.",
-    )
-
-
-class Batch(BaseModel):
-    """A batch as the API returns it."""
-
-    id: str
-    title: str | None
-    config: BatchConfig
-    status: BatchStatus
-    progress: ProgressSnapshot
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    last_event_id: int
-    error: str | None = None
-    usage: TokenUsage | None = Field(
-        default=None, description="Tokens the batch's generated items used; null when none."
-    )
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list, with the total number of matches."""
-
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
-@overload
-def from_epoch(seconds: float) -> datetime: ...
-@overload
-def from_epoch(seconds: None) -> None: ...
-@overload
-def from_epoch(seconds: float | None) -> datetime | None: ...
-
-
-def from_epoch(seconds: float | None) -> datetime | None:
-    """An epoch time (as stored) as an aware UTC datetime; None stays None."""
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, UTC)
