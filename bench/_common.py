@@ -1,4 +1,5 @@
-"""Helpers shared by the bench scripts: stats, tables, JSON output, sockets, /proc."""
+"""Helpers shared by the bench scripts: stats, tables, JSON output, sockets, /proc, and a
+``bulkgen serve`` subprocess."""
 
 from __future__ import annotations
 
@@ -8,17 +9,23 @@ import math
 import os
 import platform
 import resource
+import signal
 import socket
 import statistics
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 if not Path(PYTHON).exists():  # run from another interpreter: use the current one
     PYTHON = sys.executable
+HOST = "127.0.0.1"
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -122,3 +129,62 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+# -- a bulkgen server in a subprocess ------------------------------------------------------
+
+
+def serve_command(db: Path, port: int) -> list[str]:
+    """``bulkgen serve`` as shipped, on its own SQLite file, loopback only."""
+    return [PYTHON, "-m", "bulkgen", "serve", "--database", str(db), "--port", str(port),
+            "--log-level", "warning"]  # fmt: skip
+
+
+def spawn_server(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` (see :func:`serve_command`), its output in ``log``."""
+    return subprocess.Popen(
+        command,
+        env={**os.environ, "BULKGEN_HOST": HOST, **(env or {})},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if client.get("/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C the server (it ends its streams and its runs), kill it if that hangs."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_batch(
+    client: httpx.Client, batch_id: str, until: Any, timeout: float, every: float = 0.05
+) -> dict[str, Any]:
+    """Poll the batch until ``until(batch)`` or ``timeout``; the last batch read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        batch = client.get(f"/api/generation/batch/{batch_id}").json()
+        if until(batch) or time.monotonic() > deadline:
+            return dict(batch)
+        time.sleep(every)

@@ -44,7 +44,6 @@ import json
 import math
 import multiprocessing as mp
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -59,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 
 from _common import (
+    HOST,
     PYTHON,
     cpu_seconds,
     emit_json,
@@ -67,10 +67,14 @@ from _common import (
     percentile,
     raise_fd_limit,
     rss_kib,
+    serve_command,
+    spawn_server,
+    stop_server,
     table,
+    wait_batch,
+    wait_healthy,
 )
 
-HOST = "127.0.0.1"
 GOAL_P99_MS = 250.0
 BLOCKER_LATENCY_MS = 60_000
 
@@ -344,38 +348,12 @@ def start_server(
     trace: Path | None = None,
     gc_threshold: str = "",
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BULKGEN_GLOBAL_CONCURRENCY": str(concurrency),
-        "BULKGEN_HOST": HOST,
-    }
     if trace is not None or loop != "asyncio" or gc_threshold:
         code = f"PROBES = {_PROBES!r}\n{_LAUNCHER}"
         command = [PYTHON, "-c", code, str(db), str(port), str(trace or ""), loop, gc_threshold]
     else:
-        command = [PYTHON, "-m", "bulkgen", "serve", "--database", str(db), "--port", str(port),
-                   "--log-level", "warning"]  # fmt: skip
-    return subprocess.Popen(
-        command,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
+        command = serve_command(db, port)
+    return spawn_server(command, log, {"BULKGEN_GLOBAL_CONCURRENCY": str(concurrency)})
 
 
 def create(
@@ -399,17 +377,6 @@ def create(
     )
     response.raise_for_status()
     return str(response.json()["id"])
-
-
-def wait_batch(
-    client: httpx.Client, batch_id: str, until: Any, timeout: float, every: float = 0.05
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        batch = client.get(f"/api/generation/batch/{batch_id}").json()
-        if until(batch) or time.monotonic() > deadline:
-            return dict(batch)
-        time.sleep(every)
 
 
 def receive(pipe: Any, timeout: float) -> Any:
@@ -546,13 +513,7 @@ def main() -> None:
         for proc in procs:
             if proc.is_alive():
                 proc.kill()
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_server(server)
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         created = dict(

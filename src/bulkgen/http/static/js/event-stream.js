@@ -5,6 +5,10 @@
  * @module event-stream
  */
 
+import { BATCH_COMPLETE, BATCHES_PROGRESS, EVENT_NAMES } from "./events.js";
+
+/** @typedef {import("./events.js").EventName} EventName */
+
 /**
  * @typedef {"connecting" | "live" | "reconnecting" | "closed"} StreamState
  * `closed`: the browser gave up (an error response, or 204 at the end of the log); the
@@ -13,23 +17,13 @@
 
 /**
  * @typedef {object} StreamEvent
- * @property {string} type the SSE event name
+ * @property {EventName} type the SSE event name
  * @property {unknown} data the parsed JSON of its `data` line
  * @property {number | null} id its `id`, when it has one
  */
 
-/** The events of a batch's stream the progress view listens to. */
-export const EVENT_TYPES = [
-  "item.started",
-  "item.completed",
-  "item.failed",
-  "item.requeued",
-  "item.queued",
-  "batch.paused",
-  "batch.resumed",
-  "batch.progress",
-  "batch.complete",
-];
+/** The events of a batch's stream: all but the history stream's own. */
+const BATCH_EVENTS = EVENT_NAMES.filter((name) => name !== BATCHES_PROGRESS);
 
 /** When animation frames do not run (a hidden tab), flush at this interval instead. */
 const FALLBACK_FLUSH_MS = 250;
@@ -77,7 +71,7 @@ export class BatchStream {
         this.onState("reconnecting");
       }
     });
-    for (const type of EVENT_TYPES) {
+    for (const type of BATCH_EVENTS) {
       source.addEventListener(type, (event) => this.receive(source, type, event));
     }
   }
@@ -96,7 +90,7 @@ export class BatchStream {
 
   /**
    * @param {EventSource} source
-   * @param {string} type
+   * @param {EventName} type
    * @param {Event} event
    */
   receive(source, type, event) {
@@ -105,7 +99,7 @@ export class BatchStream {
     const id = message.lastEventId === "" ? null : Number(message.lastEventId);
     if (id !== null && Number.isFinite(id)) this.lastId = id;
     this.queue.push({ type, data: JSON.parse(message.data), id });
-    if (type === "batch.complete") {
+    if (type === BATCH_COMPLETE) {
       // The server ends the stream after this: close before the browser reconnects.
       this.close();
     }

@@ -4,6 +4,8 @@
  * @module history-view
  */
 
+import { BATCHES_PROGRESS } from "./events.js";
+
 /**
  * @typedef {object} Snapshot
  * @property {number} total
@@ -32,7 +34,7 @@ export function followHistory(list) {
   /** @type {Map<string, Snapshot>} */
   const latest = new Map();
   let scheduled = false;
-  source.addEventListener("batches.progress", (event) => {
+  source.addEventListener(BATCHES_PROGRESS, (event) => {
     const message = /** @type {BatchesProgress} */ (JSON.parse(/** @type {MessageEvent} */ (event).data));
     latest.set(message.batch_id, message.progress);
     if (!scheduled) {

@@ -11,6 +11,7 @@
 
 import { getBatch, listItems, postBatchAction } from "./batch-api.js";
 import { BatchStream } from "./event-stream.js";
+import { BATCH_COMPLETE, BATCH_PAUSED, BATCH_PROGRESS, BATCH_RESUMED, ITEM_EVENTS } from "./events.js";
 import { FailureReasons } from "./failure-reasons.js";
 import { FeedWindow, part, setText } from "./feed-window.js";
 import { formatSeconds } from "./format.js";
@@ -124,14 +125,14 @@ export class ProgressView {
     let snapshot = null;
     let complete = false;
     for (const event of events) {
-      if (event.type.startsWith("item.")) {
+      if (ITEM_EVENTS.has(event.type)) {
         const item = /** @type {ItemSummary} */ (event.data);
         items.set(item.index, item);
-      } else if (event.type === "batch.paused" || event.type === "batch.resumed") {
+      } else if (event.type === BATCH_PAUSED || event.type === BATCH_RESUMED) {
         snapshot = /** @type {{snapshot: Snapshot}} */ (event.data).snapshot;
-      } else if (event.type === "batch.progress" || event.type === "batch.complete") {
+      } else if (event.type === BATCH_PROGRESS || event.type === BATCH_COMPLETE) {
         snapshot = /** @type {Snapshot} */ (event.data);
-        complete ||= event.type === "batch.complete";
+        complete ||= event.type === BATCH_COMPLETE;
       }
     }
     if (items.size > 0) this.feed.apply(items.values());
