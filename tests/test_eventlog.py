@@ -89,8 +89,8 @@ async def test_a_receipt_tells_what_the_commit_applied(
     log: EventLog, store: SQLStore, bus: RecordingBus
 ) -> None:
     batch_id = await running(log)
-    started = await log.submit(StartItem(batch_id, 0, 1.0))
-    again = await log.submit(StartItem(batch_id, 0, 1.5))  # no longer pending: skipped
+    started = await log.submit_with_receipt(StartItem(batch_id, 0, 1.0))
+    again = await log.submit_with_receipt(StartItem(batch_id, 0, 1.5))  # no longer pending
     await log.flush()
     assert started.done() and again.done()
     assert batch_id in started.result().batches
@@ -103,7 +103,7 @@ async def test_a_receipt_tells_what_the_commit_applied(
 async def test_changes_queued_together_commit_in_one_transaction(log: EventLog) -> None:
     batch_id = await running(log, count=50)
     before = log.transactions
-    receipts = [await log.submit(StartItem(batch_id, i, 1.0)) for i in range(50)]
+    receipts = [await log.submit_with_receipt(StartItem(batch_id, i, 1.0)) for i in range(50)]
     await log.flush()
     assert log.transactions == before + 1
     assert len({id(receipt.result()) for receipt in receipts}) == 1
@@ -176,10 +176,10 @@ async def test_the_early_stop_comes_back_on_the_receipt(log: EventLog) -> None:
     batch_id = await running(log, count=6, early_stop=rule)
     for index in range(2):
         await log.submit(StartItem(batch_id, index, 1.0))
-    first = await log.submit(failed(batch_id, 0))
+    first = await log.submit_with_receipt(failed(batch_id, 0))
     await log.flush()
     assert batch_id not in first.result().paused  # one finish: not judged yet
-    second = await log.submit(failed(batch_id, 1))
+    second = await log.submit_with_receipt(failed(batch_id, 1))
     await log.flush()
     assert second.result().paused == {batch_id}
 

@@ -89,6 +89,9 @@ class BatchRun:
         #: True once the run has decided to end (a paused run that drained its workers).
         self.ending = False
         self._backoff_until = 0.0
+        #: Only a batch with an early stop can be paused by a commit: only its finishes
+        #: ask the log what their commit applied.
+        self._early_stop = config.early_stop is not None and config.early_stop.enabled
 
     def poke(self) -> None:
         """Look for pending items again (after a retry put some back)."""
@@ -184,8 +187,11 @@ class BatchRun:
             started = time.time()
             await self._log.submit(StartItem(self.batch_id, index, started))
             finished = await self._generate(index, prior_attempts)
-            receipt = await self._log.submit(finished)
-            receipt.add_done_callback(self._committed)
+            if self._early_stop:
+                receipt = await self._log.submit_with_receipt(finished)
+                receipt.add_done_callback(self._committed)
+            else:
+                await self._log.submit(finished)
 
     def _committed(self, receipt: Receipt) -> None:
         """A finish was committed: hold the run if that commit paused the batch."""

@@ -12,8 +12,8 @@ cancel reaches an open stream exactly as fast as an item event. (A store whose d
 can notify inside the transaction, such as PostgreSQL's NOTIFY, fires on commit instead.)
 
 The log never calls up. It returns what it applied (:class:`~bulkgen.log.store.Applied`:
-for an item change through the receipt :meth:`submit` returns) and the caller decides what
-follows, for example the runner holds a batch that the early stop paused.
+for an item change through the receipt :meth:`submit_with_receipt` returns) and the caller
+decides what follows, for example the runner holds a batch that the early stop paused.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from bulkgen.log.bus import Bus
-from bulkgen.log.store import Applied, BatchRecord, Change, Store
+from bulkgen.log.store import Applied, BatchRecord, Change, FinishItem, StartItem, Store
 from bulkgen.models import BatchConfig
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ Receipt = asyncio.Future[Applied]
 
 
 @dataclass(slots=True)
-class _Submitted:
+class _Receipted:
+    """A change whose submitter wants to know what its commit applied."""
+
     change: Change
     receipt: Receipt
 
@@ -68,7 +70,7 @@ class _Command(Generic[T]):
     )
 
 
-_Entry = _Submitted | _Flush | _Command[Any]
+_Entry = StartItem | FinishItem | _Receipted | _Flush | _Command[Any]
 
 
 class EventLog:
@@ -110,10 +112,14 @@ class EventLog:
 
     # -- item changes ------------------------------------------------------------------
 
-    async def submit(self, change: Change) -> Receipt:
+    async def submit(self, change: Change) -> None:
+        """Queue an item change and go on; it is committed with the next group."""
+        await self._queue.put(change)
+
+    async def submit_with_receipt(self, change: Change) -> Receipt:
         """Queue an item change; the receipt resolves with what its commit applied."""
         receipt: Receipt = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Submitted(change, receipt))
+        await self._queue.put(_Receipted(change, receipt))
         return receipt
 
     async def flush(self) -> None:
@@ -188,14 +194,14 @@ class EventLog:
             while changes < self._max_group and not self._queue.empty():
                 entry = self._queue.get_nowait()
                 entries.append(entry)
-                changes += isinstance(entry, _Submitted)
+                changes += not isinstance(entry, _Flush | _Command)
             await self._process(entries)
 
     async def _process(self, entries: list[_Entry]) -> None:
         """Commit the changes in one transaction; markers and commands keep their place."""
-        group: list[_Submitted] = []
+        group: list[Change | _Receipted] = []
         for entry in entries:
-            if isinstance(entry, _Submitted):
+            if not isinstance(entry, _Flush | _Command):
                 group.append(entry)
                 continue
             if group:
@@ -209,8 +215,8 @@ class EventLog:
         if group:
             await self._commit(group)
 
-    async def _commit(self, group: list[_Submitted]) -> None:
-        changes = [submitted.change for submitted in group]
+    async def _commit(self, group: list[Change | _Receipted]) -> None:
+        changes = [e.change if isinstance(e, _Receipted) else e for e in group]
         delay = 0.05
         while True:
             try:
@@ -233,9 +239,9 @@ class EventLog:
         if applied.rejected:
             log.debug("skipped %d changes for items no longer in that state", applied.rejected)
         await self._publish(applied.batches, urgent=False)
-        for submitted in group:
-            if not submitted.receipt.done():
-                submitted.receipt.set_result(applied)
+        for entry in group:
+            if isinstance(entry, _Receipted) and not entry.receipt.done():
+                entry.receipt.set_result(applied)
 
     async def _execute(self, command: _Command[Any]) -> None:
         try:
