@@ -1,18 +1,15 @@
-"""An async Python client of a running bulkgen server: the HTTP API and the SSE stream.
+"""The client of one bulkgen server: the batch API and a batch's resuming event stream.
 
-    async with BulkgenClient("http://127.0.0.1:8000") as client:
-        batch = await client.create_batch({"topic": "Cardiac physiology", "count": 20})
-        async for event in client.events(batch.id):
-            ...
-
-Every failure the caller can act on is a :class:`ClientError`: an error response of the
-server (with its status and ``detail``) or a server that cannot be reached.
+Each call is one HTTP request, its answer validated into the server's models. ``events()``
+follows a batch's SSE stream until ``batch.complete``. Once the stream has connected, a
+dropped connection or a 5xx (a proxy or a restarting server) is resumed from the last event
+id seen, after the server's ``retry:`` delay, backing off on each further failure; any other
+error is raised at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
@@ -22,89 +19,19 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
-from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
-from pydantic import ValidationError
+from httpx_sse import SSEError, aconnect_sse
 
-from bulkgen import events
-from bulkgen.errors import BulkgenError
+from bulkgen.client.errors import ClientError, response_error, transport_error, transport_reason
+from bulkgen.client.events import CompleteEvent, StreamEvent, parse_event
 from bulkgen.export import ExportFormat, safe_filename
-from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, ItemSummary, Page, ProgressSnapshot
+from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, Page
 
-__all__ = [
-    "BulkgenClient",
-    "ClientError",
-    "CompleteEvent",
-    "ExportFile",
-    "ItemEvent",
-    "ProgressEvent",
-    "ReconnectHook",
-    "StreamEvent",
-]
+__all__ = ["BulkgenClient", "ExportFile", "ReconnectHook"]
 
 API = "/api/generation/batch"
-# Where a 422's `loc` starts; the rest of the path is what the user typed.
-_LOC_SOURCES = frozenset({"body", "query", "path", "header"})
 _FILENAME = re.compile(r'filename="([^"]*)"')
 #: Writing 10,000 items takes the server a few seconds.
 _EXPORT_TIMEOUT = 120.0
-
-
-class ClientError(BulkgenError):
-    """The server answered with an error, or could not be reached (``status`` is None)."""
-
-    def __init__(self, status: int | None, detail: Any) -> None:
-        self.status = status
-        self.detail = detail
-        super().__init__(describe_detail(detail))
-
-
-def describe_detail(detail: Any) -> str:
-    """A readable one-line message from an error's ``detail``, naming the fields of a 422."""
-    if isinstance(detail, str):
-        return detail
-    if isinstance(detail, list):
-        problems = [_describe_problem(problem) for problem in detail]
-        return "; ".join(problems) if problems else "invalid request"
-    return json.dumps(detail)
-
-
-def _describe_problem(problem: Any) -> str:
-    if not isinstance(problem, dict):
-        return str(problem)
-    message = str(problem.get("msg", "invalid value"))
-    loc = [str(part) for part in problem.get("loc", [])]
-    if loc and loc[0] in _LOC_SOURCES:
-        loc = loc[1:]
-    return f"{'.'.join(loc)}: {message}" if loc else message
-
-
-@dataclass(frozen=True, slots=True)
-class ItemEvent:
-    """``item.started`` / ``completed`` / ``failed`` / ``requeued`` / ``queued``: an item changed
-    state (``queued``: a replacement item was added, pending)."""
-
-    id: int
-    name: str
-    item: ItemSummary
-
-
-@dataclass(frozen=True, slots=True)
-class ProgressEvent:
-    """``batch.progress``: where the batch stands, as of durable event ``id``."""
-
-    id: int | None
-    snapshot: ProgressSnapshot
-
-
-@dataclass(frozen=True, slots=True)
-class CompleteEvent:
-    """``batch.complete``: the batch reached a final state; the stream ends after it."""
-
-    id: int
-    snapshot: ProgressSnapshot
-
-
-StreamEvent = ItemEvent | ProgressEvent | CompleteEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +206,8 @@ class BulkgenClient:
                 reason = "the stream ended before the batch completed"
             except httpx.TransportError as error:
                 if not stream.connected_once:
-                    raise _transport_error(self.base_url, error) from None
-                reason = _reason(error)
+                    raise transport_error(self.base_url, error) from None
+                reason = transport_reason(error)
             except ClientError as error:
                 # A proxy or a restarting server may answer 5xx for a moment; anything
                 # else (unknown batch, bad cursor) will not change by asking again.
@@ -303,9 +230,9 @@ class BulkgenClient:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
-            raise _transport_error(self.base_url, error) from None
+            raise transport_error(self.base_url, error) from None
         if response.is_error:
-            raise _response_error(response)
+            raise response_error(response)
         return response
 
 
@@ -339,13 +266,13 @@ class _Stream:
                 return
             if response.is_error:
                 await response.aread()
-                raise _response_error(response)
+                raise response_error(response)
             self.connected_once = True
             try:
                 async for sse in source.aiter_sse():
                     if sse.retry is not None:
                         self.retry_seconds = sse.retry / 1000
-                    event = _parse(sse)
+                    event = parse_event(sse)
                     if event is None:
                         continue
                     if event.id is not None:
@@ -355,51 +282,5 @@ class _Stream:
                 raise ClientError(None, f"{response.url} is not an event stream: {error}") from None
 
 
-def _parse(sse: ServerSentEvent) -> StreamEvent | None:
-    """A typed event, or None for frames that carry none (``retry:``, unknown names)."""
-    event_id = int(sse.id) if sse.id.isdigit() else None
-    if sse.event not in events.EVENTS:
-        # Newer servers may add event types; old clients skip what they do not know.
-        return None
-    try:
-        event = events.parse(sse.event, sse.data)
-    except ValidationError as error:
-        raise ClientError(None, f"malformed {sse.event} event {sse.id}: {error}") from None
-    if isinstance(event, events.ItemEvent) and event_id is not None:
-        return ItemEvent(event_id, sse.event, event)
-    if isinstance(event, events.BatchProgress):
-        return ProgressEvent(event_id, event)
-    if isinstance(event, events.BatchComplete) and event_id is not None:
-        return CompleteEvent(event_id, event)
-    return None
-
-
 def _batch_path(batch_id: str) -> str:
     return f"{API}/{quote(batch_id, safe='')}"
-
-
-def _response_error(response: httpx.Response) -> ClientError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and "detail" in body:
-        detail = body["detail"]
-    else:
-        detail = response.text.strip()[:200] or response.reason_phrase
-        detail = f"HTTP {response.status_code}: {detail}"
-    return ClientError(response.status_code, detail)
-
-
-def _transport_error(base_url: str, error: httpx.TransportError) -> ClientError:
-    if isinstance(error, httpx.ConnectError):
-        return ClientError(None, f"the bulkgen server is not reachable at {base_url}")
-    if isinstance(error, httpx.UnsupportedProtocol):
-        return ClientError(
-            None, f"invalid server URL {base_url!r}: it must start with http:// or https://"
-        )
-    return ClientError(None, f"request to {base_url} failed: {_reason(error)}")
-
-
-def _reason(error: httpx.TransportError) -> str:
-    return str(error) or type(error).__name__
