@@ -26,7 +26,14 @@ from bulkgen.cli.format import (
     share,
     status_text,
 )
-from bulkgen.client import BulkgenClient, CompleteEvent, ItemEvent, ProgressEvent, StreamEvent
+from bulkgen.client import (
+    BulkgenClient,
+    CompleteEvent,
+    ControlEvent,
+    ItemEvent,
+    ProgressEvent,
+    StreamEvent,
+)
 from bulkgen.events import ItemFailed
 from bulkgen.models import Batch, ProgressSnapshot
 
@@ -115,9 +122,10 @@ class _WatchView:
             if event.name == ItemFailed.name:
                 self._console.print(_failure_line(event), soft_wrap=True)
         else:
+            snapshot = event.event.snapshot if isinstance(event, ControlEvent) else event.snapshot
             was_paused = self._snapshot.pause is not None
-            self._snapshot = event.snapshot
-            state = state_line(event.snapshot)
+            self._snapshot = snapshot
+            state = state_line(snapshot)
             if self._live is None and state is not None and not was_paused:
                 self._console.print(state, soft_wrap=True)  # no live view: say it once
         self._refresh()
@@ -148,6 +156,8 @@ class _WatchView:
 def _event_payload(event: StreamEvent) -> tuple[str, BaseModel]:
     if isinstance(event, ItemEvent):
         return event.name, event.item
+    if isinstance(event, ControlEvent):
+        return event.name, event.event
     if isinstance(event, ProgressEvent):
         return "batch.progress", event.snapshot
     return "batch.complete", event.snapshot

@@ -15,12 +15,19 @@ from __future__ import annotations
 
 from bulkgen.client.api import BulkgenClient, ExportFile, ReconnectHook
 from bulkgen.client.errors import ClientError, describe_detail
-from bulkgen.client.events import CompleteEvent, ItemEvent, ProgressEvent, StreamEvent
+from bulkgen.client.events import (
+    CompleteEvent,
+    ControlEvent,
+    ItemEvent,
+    ProgressEvent,
+    StreamEvent,
+)
 
 __all__ = [
     "BulkgenClient",
     "ClientError",
     "CompleteEvent",
+    "ControlEvent",
     "ExportFile",
     "ItemEvent",
     "ProgressEvent",

@@ -1,8 +1,9 @@
 """The typed events a batch's stream yields to the client, read from its SSE frames.
 
 Each wraps the server's event model (:mod:`bulkgen.events`) with the durable id the stream
-resumes from: :class:`ItemEvent` (an item changed state), :class:`ProgressEvent` (where the
-batch stands) and :class:`CompleteEvent` (the batch is final; the stream ends). Frames that
+resumes from: :class:`ItemEvent` (an item changed state), :class:`ControlEvent` (the batch
+was paused or resumed), :class:`ProgressEvent` (where the batch stands) and
+:class:`CompleteEvent` (the batch is final; the stream ends). Frames that
 carry no event the client knows — a bare ``retry:``, a name a newer server added — are
 skipped, so old clients keep working; an event that does not parse is a
 :class:`~bulkgen.client.errors.ClientError`.
@@ -19,7 +20,14 @@ from bulkgen import events
 from bulkgen.client.errors import ClientError
 from bulkgen.models import ItemSummary, ProgressSnapshot
 
-__all__ = ["CompleteEvent", "ItemEvent", "ProgressEvent", "StreamEvent", "parse_event"]
+__all__ = [
+    "CompleteEvent",
+    "ControlEvent",
+    "ItemEvent",
+    "ProgressEvent",
+    "StreamEvent",
+    "parse_event",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +38,16 @@ class ItemEvent:
     id: int
     name: str
     item: ItemSummary
+
+
+@dataclass(frozen=True, slots=True)
+class ControlEvent:
+    """``batch.paused`` / ``batch.resumed``: the batch stopped scheduling items (``event``
+    says why) or runs again; ``event.snapshot`` is where it stood."""
+
+    id: int
+    name: str
+    event: events.BatchPaused | events.BatchResumed
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +66,7 @@ class CompleteEvent:
     snapshot: ProgressSnapshot
 
 
-StreamEvent = ItemEvent | ProgressEvent | CompleteEvent
+StreamEvent = ItemEvent | ControlEvent | ProgressEvent | CompleteEvent
 
 
 def parse_event(sse: ServerSentEvent) -> StreamEvent | None:
@@ -63,6 +81,8 @@ def parse_event(sse: ServerSentEvent) -> StreamEvent | None:
         raise ClientError(None, f"malformed {sse.event} event {sse.id}: {error}") from None
     if isinstance(event, events.ItemEvent) and event_id is not None:
         return ItemEvent(event_id, sse.event, event)
+    if isinstance(event, events.BatchPaused | events.BatchResumed) and event_id is not None:
+        return ControlEvent(event_id, sse.event, event)
     if isinstance(event, events.BatchProgress):
         return ProgressEvent(event_id, event)
     if isinstance(event, events.BatchComplete) and event_id is not None:
