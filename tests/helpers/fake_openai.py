@@ -1,0 +1,224 @@
+"""A real local server that speaks OpenAI's Chat Completions protocol, scripted by tests.
+
+``POST /v1/chat/completions`` answers each request with the next scripted :class:`Reply`
+(``push``), or with ``script(request, number)`` when the queue is empty; by default a valid
+MCQ numbered by the request. Every request is recorded (headers, JSON body, when it came
+and when it was answered), so tests can check what the client sent. With a ``gate``,
+request number ``n`` (from 1) is held until the gate lets index ``n - 1`` through: a
+provider that stops answering until the test says so. It runs under uvicorn in a thread,
+on a socket that listens before the server starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from helpers.gate import Gate
+from helpers.server import STARTUP_SECONDS, listening_socket
+
+USAGE = (120, 80)  # prompt and completion tokens of every successful answer
+
+
+@dataclass
+class Reply:
+    """One scripted answer: a completion whose message is ``content``, or an HTTP error."""
+
+    status: int = 200
+    content: str | None = None
+    error: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (longer than the client's timeout: a timeout)
+    usage: tuple[int, int] = USAGE
+
+
+@dataclass
+class Recorded:
+    """One request the server received."""
+
+    headers: dict[str, str]
+    body: dict[str, Any]
+    received_at: float = 0.0  # time.monotonic() when the request arrived
+    answered_at: float | None = None  # … and when its answer was ready
+
+    @property
+    def prompt(self) -> str:
+        return "\n".join(str(m.get("content", "")) for m in self.body.get("messages", []))
+
+
+def item(number: int, **changes: Any) -> dict[str, Any]:
+    """A valid MCQ (passes every item-writing rule); its stem carries ``number``."""
+    data: dict[str, Any] = {
+        "stem": f"Question {number}: which chamber of the heart pumps oxygenated blood "
+        "into the aorta?",
+        "options": [
+            {"key": "A", "text": "The left ventricle"},
+            {"key": "B", "text": "The right ventricle"},
+            {"key": "C", "text": "The left atrium"},
+            {"key": "D", "text": "The right atrium"},
+        ],
+        "answer": "A",
+        "rationale": "The left ventricle receives oxygenated blood from the left atrium and "
+        "ejects it into the aorta. The other chambers handle venous blood or fill a ventricle.",
+    }
+    data.update(changes)
+    return data
+
+
+def ok(number: int = 1, **changes: Any) -> Reply:
+    return Reply(content=json.dumps(item(number, **changes)))
+
+
+def flawed(number: int = 1) -> Reply:
+    """Well-formed JSON of an item that validation fails (all of the above, short rationale)."""
+    options = item(number)["options"]
+    options[3] = {"key": "D", "text": "All of the above"}
+    return ok(number, options=options, rationale="It is correct.")
+
+
+def malformed(text: str = '{"stem": "Which chamber pumps blood into the aorta?", "opt') -> Reply:
+    return Reply(content=text)
+
+
+def rate_limited(retry_after: str | None = "1") -> Reply:
+    headers = {} if retry_after is None else {"retry-after": retry_after}
+    return Reply(
+        status=429,
+        headers=headers,
+        error={"message": "Rate limit reached for requests", "type": "requests", "code": None},
+    )
+
+
+def server_error(status: int = 500) -> Reply:
+    return Reply(
+        status=status,
+        error={
+            "message": "The server had an error while processing your request.",
+            "type": "server_error",
+            "code": None,
+        },
+    )
+
+
+def slow(seconds: float, number: int = 1) -> Reply:
+    """A valid answer that arrives after ``seconds``."""
+    reply = ok(number)
+    reply.delay = seconds
+    return reply
+
+
+class FakeOpenAI:
+    """The server; ``with FakeOpenAI() as fake: … fake.url + "/v1" …``."""
+
+    def __init__(
+        self, script: Callable[[Recorded, int], Reply] | None = None, *, gate: Gate | None = None
+    ) -> None:
+        self.script = script or (lambda _request, number: ok(number))
+        self.gate = gate
+        self.queue: deque[Reply] = deque()
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._complete, methods=["POST"]),
+                Route("/health", lambda _request: Response("ok")),
+            ]
+        )
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=1
+        )
+        self._server = uvicorn.Server(config)
+        self._socket = listening_socket("127.0.0.1")
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def push(self, *replies: Reply) -> None:
+        with self._lock:
+            self.queue.extend(replies)
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        # The socket already listens: this answer means the server is up.
+        httpx.get(f"{self.url}/health", timeout=STARTUP_SECONDS).raise_for_status()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.gate is not None:
+            self.gate.open()
+        self._server.should_exit = True
+        self._thread.join(timeout=STARTUP_SECONDS)
+        self._socket.close()
+
+    async def _complete(self, request: Request) -> Response:
+        arrived = time.monotonic()
+        body = await request.json()
+        recorded = Recorded(dict(request.headers), body, received_at=arrived)
+        with self._lock:
+            self.requests.append(recorded)
+            number = len(self.requests)
+            reply = self.queue.popleft() if self.queue else None
+        if reply is None:
+            reply = self.script(recorded, number)
+        # Stop waiting once the client gave up, so shutdown is not held up.
+        if self.gate is not None and await _unless_disconnected(
+            request, self.gate.passage(number - 1)
+        ):
+            return Response(status_code=499)
+        if reply.delay and await _unless_disconnected(request, asyncio.sleep(reply.delay)):
+            return Response(status_code=499)
+        recorded.answered_at = time.monotonic()
+        if reply.status != 200:
+            return JSONResponse({"error": reply.error}, reply.status, headers=reply.headers)
+        prompt, completion = reply.usage
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{number}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake-model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply.content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt + completion,
+                },
+            },
+            headers=reply.headers,
+        )
+
+
+async def _unless_disconnected(request: Request, waiting: Awaitable[None]) -> bool:
+    """Await ``waiting`` unless the client disconnects first; True when it did."""
+    finished = asyncio.ensure_future(waiting)
+    gone = asyncio.ensure_future(_disconnect(request))
+    done, _pending = await asyncio.wait({finished, gone}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (finished, gone):
+        task.cancel()
+    return gone in done and finished not in done
+
+
+async def _disconnect(request: Request) -> None:
+    """Return when the client closes the connection (the body has been read already)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
