@@ -40,13 +40,25 @@ def wait_finished(http: httpx.Client, batch_id: str, timeout: float = 0) -> dict
     return wait.wait_finished(http, batch_id)
 
 
+#: Fixtures that launch Chromium: a test using one must be marked ``browser``.
+BROWSER_FIXTURES = {"browser", "page"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run browser tests last.
+    """Check the ``browser`` marker, and run browser tests last.
 
     Playwright's sync API keeps an event loop running in the main thread for as long as
     the session's browser is open, which asyncio tests and ``asyncio.run`` cannot share.
     """
-    items.sort(key=lambda item: "page" in getattr(item, "fixturenames", ()))
+    for item in items:
+        launches = bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
+        marked = item.get_closest_marker("browser") is not None
+        if launches != marked:
+            raise pytest.UsageError(
+                f"{item.nodeid}: mark exactly the tests that use the browser or page "
+                "fixture with @pytest.mark.browser"
+            )
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from conftest import LiveServer, PageProblems
 
 
+@pytest.mark.browser
 def test_history_page_opens_in_chromium(
     live: LiveServer, page: Any, problems: PageProblems
 ) -> None:

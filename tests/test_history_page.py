@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from conftest import LiveServer, PageProblems, batch_body
+
+pytestmark = pytest.mark.browser
 
 BATCHES = "/api/generation/batch"
 

@@ -30,6 +30,7 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
+@pytest.mark.browser
 def test_n_valid_items_from_the_form_then_download_a_moodle_file(
     make_server: Callable[..., LiveServer],
     fake: FakeOpenAI,

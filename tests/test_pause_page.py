@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from test_progress_page import (
@@ -21,6 +22,8 @@ from test_progress_page import (
 )
 
 from conftest import LiveServer, PageProblems, all_items, wait_finished
+
+pytestmark = pytest.mark.browser
 
 BATCHES = "/api/generation/batch"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import (
@@ -24,6 +25,8 @@ from conftest import (
     read_stream,
     wait_finished,
 )
+
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCHES = "/api/generation/batch"

@@ -346,6 +346,7 @@ def test_the_form_creates_a_valid_batch_and_rejects_a_bad_cap(client: httpx.Clie
     assert (batch["config"]["mode"], batch["config"]["max_items"]) == ("valid", 12)
 
 
+@pytest.mark.browser
 def test_the_progress_view_shows_valid_over_target(
     live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
