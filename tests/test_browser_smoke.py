@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from conftest import LiveServer, PageProblems
+from helpers.browser import PageProblems
+from helpers.server import LiveServer
 
 
 @pytest.mark.browser

@@ -22,17 +22,12 @@ from bulkgen.log import ItemFinished, ItemStarted, SQLStore
 from bulkgen.models import BatchConfig, BatchStatus, ItemError, ItemStatus
 from bulkgen.progress import Counts, ValidTarget, snapshot
 
-from conftest import (
-    LiveServer,
-    PageProblems,
-    all_items,
-    batch_body,
-    read_stream,
-    replay,
-    wait_finished,
-)
+from helpers.api import BATCHES, all_items, batch_body, replay
+from helpers.browser import PageProblems
+from helpers.server import LiveServer
+from helpers.sse import read_stream
+from helpers.wait import wait_finished, wait_until_finished
 
-BATCHES = "/api/generation/batch"
 NEW = "/faculty/generate/batch/new"
 
 
@@ -359,9 +354,7 @@ def test_the_progress_view_shows_valid_over_target(
     page.goto(f"{live.url}/faculty/generate/batch/{batch['id']}")
     expect(page.locator("#progress-view")).to_have_attribute("data-ready", "true")
     expect(page.locator("[data-role=valid-goal]")).to_contain_text(" / 20 · ")
-    expect(page.locator("[data-connection]")).to_have_attribute(
-        "data-connection", "finished", timeout=20_000
-    )
+    wait_until_finished(page)
     final = wait_finished(client, batch["id"])["progress"]
     replacements = final["replacements"]
     assert final["completed"] == 20 and replacements > 0

@@ -6,5 +6,5 @@
 - ``gate``: a generator that holds items until the test lets them through
 - ``server``: a real bulkgen server in a thread, or ``bulkgen serve`` in a child process
 - ``fake_openai``: a local server speaking OpenAI's Chat Completions protocol
-- ``browser``: Debian's Chromium for the browser tests, and what a page must not do
+- ``browser``, ``progress_view``: Chromium and the live progress page as tests read it
 """
