@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from helpers.api import all_items
 from helpers.api import create_batch as create
@@ -635,4 +635,51 @@ def test_screenshots_of_a_running_and_a_finished_batch(
     for shot in (running, finished):
         data = shot.read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000, shot
+    assert_clean(problems)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="feed-window.js jumpToLatest applies the items that arrived during its fetch "
+    "before it follows again: they overflow the window as if paused, newer rows are then "
+    "left out for good and the feed stops at the fetched window",
+)
+def test_jump_to_latest_while_items_arrive_keeps_following_to_the_end(
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
+) -> None:
+    batch = create(
+        client, count=300, concurrency=2, generator_options={"seed": 4, "latency_ms": [0, 5]}
+    )
+    open_view(page, live.url, batch["id"])
+    wait_connection(page, "live")
+    feed = page.locator("[data-role=feed]")
+    gate.advance(210)
+    wait_last_row(page, 211)
+    page.locator("[data-action=pause]").click()
+    expect(feed).to_have_attribute("data-following", "false")
+    gate.advance(230)
+    wait_finished_count(page, 230)
+    expect(page.locator("[data-role=follow-state]")).to_have_text(
+        "Paused — newer items are not shown"
+    )
+
+    # "Jump to latest" while the newest window is on its way and items keep moving.
+    held: list[Route] = []
+    page.route("**/items?*", lambda route: held.append(route))
+    with page.expect_request("**/items?*"):
+        page.get_by_role("button", name="Jump to latest").click()
+    page.evaluate("() => 0")  # a round trip: the route handler ran before its answer
+    [fetch] = held
+    gate.advance(260)
+    wait_finished_count(page, 260)  # the page has these events before the window arrives
+    fetch.continue_()
+    page.unroute("**/items?*")
+    expect(feed).to_have_attribute("data-following", "true")
+
+    gate.open()
+    wait_until_finished(page)
+    page.wait_for_function(f"() => ({FEED_STATE})().atBottom")
+    state = feed_state(page)
+    assert state["following"] == "true"
+    assert (state["last"], state["rows"]) == (299, FEED_WINDOW)
     assert_clean(problems)
