@@ -14,31 +14,10 @@ import pytest
 
 from bulkgen.settings import Settings
 
-from helpers import wait
-from helpers.api import all_items, batch_body, replay
 from helpers.browser import CHROMIUM, CHROMIUM_ARGS, PageProblems
 from helpers.gate import Gate, gated
 from helpers.server import LiveServer, start_server
-from helpers.sse import Received, read_stream
 from helpers.wait import PAGE_WAIT
-
-# What test modules still import from here, until they import it from ``helpers``.
-__all__ = [
-    "LiveServer",
-    "PageProblems",
-    "Received",
-    "all_items",
-    "batch_body",
-    "read_stream",
-    "replay",
-    "wait_finished",
-]
-
-
-def wait_finished(http: httpx.Client, batch_id: str, timeout: float = 0) -> dict[str, Any]:
-    """``helpers.wait.wait_finished``: it follows the stream, so it needs no timeout."""
-    return wait.wait_finished(http, batch_id)
-
 
 #: Fixtures that launch Chromium: a test using one must be marked ``browser``.
 BROWSER_FIXTURES = {"browser", "page"}
