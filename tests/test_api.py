@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import LiveServer, all_items, batch_body, read_stream, replay, wait_finished
+from helpers.api import BATCHES, all_items, batch_body, replay
+from helpers.gate import Gate
+from helpers.server import LiveServer
+from helpers.sse import read_stream
+from helpers.wait import wait_finished
 
-BATCHES = "/api/generation/batch"
 
-
-def test_create_returns_201_location_and_the_batch(client: httpx.Client) -> None:
-    response = client.post(BATCHES, json=batch_body(title="Week 3 quiz"))
-    assert response.status_code == 201
-    batch = response.json()
-    assert response.headers["location"] == f"{BATCHES}/{batch['id']}"
-    assert batch["title"] == "Week 3 quiz"
-    assert batch["config"]["count"] == 12
-    assert batch["progress"]["total"] == 12
-    assert batch["status"] in ("queued", "running")
-    fetched = client.get(response.headers["location"]).json()
-    assert fetched["id"] == batch["id"]
-    assert fetched["config"] == batch["config"]
+def test_create_returns_201_location_and_the_batch(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    live = make_server(gate=Gate(at=0))  # no item ends before the test looks
+    with httpx.Client(base_url=live.url, timeout=60) as client:
+        response = client.post(BATCHES, json=batch_body(title="Week 3 quiz"))
+        assert response.status_code == 201
+        batch = response.json()
+        assert response.headers["location"] == f"{BATCHES}/{batch['id']}"
+        assert batch["title"] == "Week 3 quiz"
+        assert batch["config"]["count"] == 12
+        assert batch["progress"]["total"] == 12
+        assert batch["status"] in ("queued", "running")
+        fetched = client.get(response.headers["location"]).json()
+        assert fetched["id"] == batch["id"]
+        assert fetched["config"] == batch["config"]
 
 
 @pytest.mark.parametrize(
@@ -174,9 +181,9 @@ def test_unknown_batch_is_404_everywhere(client: httpx.Client) -> None:
         assert "detail" in response.json()
 
 
-def test_a_user_sees_only_their_own_batches(make_server) -> None:  # type: ignore[no-untyped-def]
-    live: LiveServer = make_server(user_header="X-User")
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+def test_a_user_sees_only_their_own_batches(make_server: Callable[..., LiveServer]) -> None:
+    live = make_server(user_header="X-User")
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         mine = http.post(BATCHES, json=batch_body(), headers={"X-User": "ada"}).json()
         other = {"X-User": "bob"}
         assert http.get(f"{BATCHES}/{mine['id']}", headers=other).status_code == 404
@@ -189,28 +196,31 @@ def test_a_user_sees_only_their_own_batches(make_server) -> None:  # type: ignor
 
 
 def test_cancel_fails_in_flight_items_and_ends_the_batch(
-    client: httpx.Client, live: LiveServer
+    make_server: Callable[..., LiveServer],
 ) -> None:
-    batch = client.post(
-        BATCHES, json=batch_body(count=200, generator_options={"latency_ms": [100, 200]})
-    ).json()
-    partial = read_stream(live.url, batch["id"], after=0, stop_after=12)
-    assert len(partial.durable) == 12
-    cancelled = client.post(f"{BATCHES}/{batch['id']}/cancel")
-    assert cancelled.status_code == 200
-    body = cancelled.json()
-    assert body["status"] == "cancelled"
-    progress = body["progress"]
-    assert progress["in_progress"] == 0
-    assert progress["pending"] > 0
-    items = all_items(client, batch["id"])
-    stopped = [i for i in items if i["status"] == "failed" and i["error"]["kind"] == "cancelled"]
-    assert stopped, "items in flight end failed with kind 'cancelled'"
-    assert sum(i["status"] == "pending" for i in items) == progress["pending"]
-    rest = read_stream(live.url, batch["id"], last_event_id=partial.last_id)
-    assert rest.ended and rest.frames[-1].event == "batch.complete"
-    assert rest.frames[-1].data["status"] == "cancelled"
-    assert client.post(f"{BATCHES}/{batch['id']}/cancel").status_code == 409
+    live = make_server(gate=Gate(at=6))  # items 6 to 9 start, then stay in flight
+    with httpx.Client(base_url=live.url, timeout=60) as client:
+        batch = client.post(BATCHES, json=batch_body(count=200)).json()
+        # 6 items started and finished, 4 more started: all the batch can do until the gate
+        partial = read_stream(live.url, batch["id"], after=0, stop_after=16)
+        assert len(partial.durable) == 16
+        cancelled = client.post(f"{BATCHES}/{batch['id']}/cancel")
+        assert cancelled.status_code == 200
+        body = cancelled.json()
+        assert body["status"] == "cancelled"
+        progress = body["progress"]
+        assert progress["in_progress"] == 0
+        assert progress["pending"] == 190
+        items = all_items(client, batch["id"])
+        stopped = [
+            i for i in items if i["status"] == "failed" and i["error"]["kind"] == "cancelled"
+        ]
+        assert [i["index"] for i in stopped] == [6, 7, 8, 9], "items in flight end cancelled"
+        assert sum(i["status"] == "pending" for i in items) == progress["pending"]
+        rest = read_stream(live.url, batch["id"], last_event_id=partial.last_id)
+        assert rest.ended and rest.frames[-1].event == "batch.complete"
+        assert rest.frames[-1].data["status"] == "cancelled"
+        assert client.post(f"{BATCHES}/{batch['id']}/cancel").status_code == 409
 
 
 def test_retry_requeues_failed_items_and_runs_the_batch_again(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import LiveServer, PageProblems
+import pytest
+
+from helpers.browser import PageProblems
+from helpers.server import LiveServer
 
 
+@pytest.mark.browser
 def test_history_page_opens_in_chromium(
     live: LiveServer, page: Any, problems: PageProblems
 ) -> None:

@@ -1,12 +1,11 @@
-"""``bulkgen batch …`` commands against a real server (see ``LiveServer`` in test_client)."""
+"""``bulkgen batch …`` commands against a real server (uvicorn in a thread, SQLite in tmp_path)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,19 +14,17 @@ from typer.testing import CliRunner, Result
 from bulkgen.cli import app
 from bulkgen.client import BulkgenClient
 from bulkgen.models import Batch, Item, ItemStatus
-from test_client import FAST, LiveServer
+
+from helpers.api import FAST
+from helpers.gate import Gate
+from helpers.server import LiveServer
 
 SUMMARY = re.compile(r"completed: (\d+) completed, (\d+) failed of (\d+)")
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path / "bulkgen.db", retry_backoff_seconds=0.01)
-    live.start()
-    try:
-        yield live
-    finally:
-        live.stop()
+def server(live: LiveServer) -> LiveServer:
+    return live
 
 
 def bulkgen(server: LiveServer, *args: str) -> Result:
@@ -193,17 +190,12 @@ def test_items_of_one_status_show_their_errors(server: LiveServer) -> None:
     assert "1–3 of 12 items" in limited.stdout
 
 
-def test_cancel_and_retry(server: LiveServer) -> None:
+def test_cancel_and_retry(make_server: Callable[..., LiveServer]) -> None:
+    gate = Gate(at=0)  # the first batch is running when it is cancelled
+    server = make_server(gate=gate)
     slow = run(
         server,
-        lambda client: client.create_batch(
-            {
-                "topic": "Slow",
-                "count": 50,
-                "concurrency": 1,
-                "generator_options": {"latency_ms": [200, 200]},
-            }
-        ),
+        lambda client: client.create_batch({"topic": "Slow", "count": 50, "concurrency": 1}),
     )
     cancelled = bulkgen(server, "cancel", slow.id)
     assert cancelled.exit_code == 0, cancelled.output
@@ -211,6 +203,7 @@ def test_cancel_and_retry(server: LiveServer) -> None:
     again = bulkgen(server, "cancel", slow.id)
     assert again.exit_code == 1
     assert again.stderr.startswith("error: ")
+    gate.open()
 
     batch = finished_batch(server)
     retried = bulkgen(server, "retry", batch.id)
@@ -274,7 +267,9 @@ def test_retry_one_reason_requeues_only_that_group(server: LiveServer) -> None:
     assert "Traceback" not in malformed.output
 
 
-def test_pause_and_resume(server: LiveServer) -> None:
+def test_pause_and_resume(make_server: Callable[..., LiveServer]) -> None:
+    gate = Gate(at=1)  # the batch's second item waits in flight: it cannot end first
+    server = make_server(gate=gate)
     slow = run(
         server,
         lambda client: client.create_batch(
@@ -282,7 +277,7 @@ def test_pause_and_resume(server: LiveServer) -> None:
                 "topic": "Slow",
                 "count": 30,
                 "concurrency": 1,
-                "generator_options": {"latency_ms": [40, 40]},
+                "generator_options": {"latency_ms": [0, 5]},
             }
         ),
     )
@@ -294,9 +289,11 @@ def test_pause_and_resume(server: LiveServer) -> None:
     assert again.stderr.startswith("error: ")
     resumed = bulkgen(server, "resume", slow.id, "--json")
     assert resumed.exit_code == 0, resumed.output
-    assert json.loads(resumed.stdout)["status"] in ("running", "completed")
+    assert json.loads(resumed.stdout)["status"] == "running"
+    gate.open()
     watched = bulkgen(server, "watch", slow.id)
     assert watched.exit_code == 0, watched.output
+    assert SUMMARY.search(watched.stdout)
     assert bulkgen(server, "resume", slow.id).exit_code == 1
 
 

@@ -1,16 +1,10 @@
-"""The Python client against a real bulkgen server (uvicorn in a thread, SQLite in tmp_path).
-
-``LiveServer`` and the ``live_server`` fixture are reusable by other test modules.
-"""
+"""The Python client against a real bulkgen server (uvicorn in a thread, SQLite in tmp_path)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from contextlib import aclosing
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,69 +18,16 @@ from bulkgen.client import (
     StreamEvent,
 )
 from bulkgen.errors import BulkgenError
-from bulkgen.http.server import Server, build_server
 from bulkgen.models import BatchConfig, BatchStatus, ItemStatus
-from bulkgen.settings import Settings
 
-#: Quick demo batches: a few ms per item, some generation errors and some invalid items.
-FAST: dict[str, Any] = {"seed": 7, "latency_ms": [5, 20], "fail_rate": 0.2, "invalid_rate": 0.2}
-
-
-class LiveServer:
-    """A real bulkgen server on a free port, run by uvicorn in a thread of its own."""
-
-    def __init__(self, database: Path, **settings: Any) -> None:
-        self.database = database
-        self.settings: dict[str, Any] = {
-            "heartbeat_seconds": 0.5,
-            "sse_retry_ms": 50,
-            "retry_backoff_seconds": 0.01,
-            "log_level": "warning",
-            **settings,
-        }
-        self.port = 0
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        settings = Settings(database=self.database, port=self.port, **self.settings)
-        server = build_server(settings)
-        thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
-        # Port 0 on the first start; a restart binds the same port again.
-        self.port = server.servers[0].sockets[0].getsockname()[1]
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Shut down: live streams end without ``batch.complete``, the runner stops."""
-        if self._server is None or self._thread is None:
-            return
-        self._server.stop()
-        self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+from helpers.api import FAST
+from helpers.gate import Gate
+from helpers.server import LiveServer
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "bulkgen.db")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def live_server(make_server: Callable[..., LiveServer]) -> LiveServer:
+    return make_server(heartbeat_seconds=0.5, sse_retry_ms=50)
 
 
 def config(count: int = 12, **overrides: Any) -> dict[str, Any]:
@@ -213,12 +154,19 @@ async def test_a_cursor_at_the_end_of_a_finished_batch_yields_nothing(
         assert await drain(client.events(batch.id, after=finished.last_event_id)) == []
 
 
-async def test_events_reconnect_across_a_server_restart(live_server: LiveServer) -> None:
+async def test_events_reconnect_across_a_server_restart(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    settings = {"heartbeat_seconds": 0.5, "sse_retry_ms": 50}
+    live = make_server(gate=Gate(at=5), **settings)  # the batch cannot end before the restart
     notices: list[tuple[int, float, str]] = []
-    async with BulkgenClient(live_server.url, max_reconnects=50, max_backoff=0.2) as client:
-        batch = await client.create_batch(
-            config(count=40, concurrency=2, generator_options={**FAST, "latency_ms": [20, 40]})
-        )
+
+    def restart() -> None:
+        live.stop()
+        make_server(port=live.port, **settings)  # no gate: the batch runs to its end
+
+    async with BulkgenClient(live.url, max_reconnects=50, max_backoff=0.2) as client:
+        batch = await client.create_batch(config(count=40, concurrency=2))
         seen: list[StreamEvent] = []
         restarted = False
         events = client.events(batch.id, after=0, on_reconnect=lambda *n: notices.append(n))
@@ -226,7 +174,7 @@ async def test_events_reconnect_across_a_server_restart(live_server: LiveServer)
             seen.append(event)
             if not restarted and len(durable_ids(seen)) >= 10:
                 restarted = True
-                await asyncio.to_thread(live_server.restart)
+                await asyncio.to_thread(restart)
 
         assert notices, "the client said it was reconnecting"
         assert isinstance(seen[-1], CompleteEvent)
@@ -260,26 +208,27 @@ async def test_invalid_config_is_a_422_naming_the_field(live_server: LiveServer)
         assert "generator_options.latency_ms.1:" in str(nested.value)
 
 
-async def test_a_cursor_past_the_log_is_a_400(live_server: LiveServer) -> None:
-    async with BulkgenClient(live_server.url) as client:
-        batch = await client.create_batch(
-            config(count=200, concurrency=1, generator_options={"latency_ms": [1000, 1000]})
-        )
+async def test_a_cursor_past_the_log_is_a_400(make_server: Callable[..., LiveServer]) -> None:
+    live = make_server(gate=Gate(at=0))  # the batch stays running
+    async with BulkgenClient(live.url) as client:
+        batch = await client.create_batch(config(count=5))
         with pytest.raises(ClientError) as caught:
             await drain(client.events(batch.id, after=10_000))
         assert caught.value.status == 400
-        await client.cancel(batch.id)
+        assert "past the end" in str(caught.value)
 
 
-async def test_cancel_and_retry(live_server: LiveServer) -> None:
-    async with BulkgenClient(live_server.url) as client:
-        slow = await client.create_batch(
-            config(count=50, concurrency=1, generator_options={"latency_ms": [200, 200]})
-        )
+async def test_cancel_and_retry(make_server: Callable[..., LiveServer]) -> None:
+    gate = Gate(at=0)  # the first batch is running when it is cancelled
+    live = make_server(gate=gate)
+    async with BulkgenClient(live.url) as client:
+        slow = await client.create_batch(config(count=50, concurrency=1))
         cancelled = await client.cancel(slow.id)
+        assert cancelled.status is BatchStatus.CANCELLED
         events = await drain(client.events(cancelled.id))
         assert isinstance(events[-1], CompleteEvent)
         assert events[-1].snapshot.status is BatchStatus.CANCELLED
+        gate.open()
 
         batch = await client.create_batch(config(count=12))
         await drain(client.events(batch.id))

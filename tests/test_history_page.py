@@ -2,39 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
-from conftest import LiveServer, PageProblems, batch_body
+from helpers.api import BATCHES, batch_body
+from helpers.browser import PageProblems
+from helpers.gate import Gate
+from helpers.server import LiveServer
+from helpers.wait import wait_finished
 
-BATCHES = "/api/generation/batch"
+pytestmark = pytest.mark.browser
 
 
 def test_history_lists_batches_and_updates_a_running_one_live(
-    live: LiveServer, client: httpx.Client, page: Any, problems: PageProblems
+    make_server: Callable[..., LiveServer], page: Any, problems: PageProblems
 ) -> None:
-    done = client.post(BATCHES, json=batch_body(count=3, title="Finished one")).json()
-    running = client.post(
-        BATCHES,
-        json=batch_body(
-            count=30,
-            concurrency=2,
-            title="Running one",
-            generator_options={"latency_ms": [60, 120]},
-        ),
-    ).json()
-    page.goto(f"{live.url}/faculty/generate/batch")
-    rows = page.locator(".history-row")
-    expect(rows).to_have_count(2)
-    expect(rows.nth(0)).to_contain_text("Running one")
-    expect(rows.nth(1)).to_contain_text("Finished one")
-    row = page.locator(f'[data-batch-id="{running["id"]}"]')
-    expect(row.locator("a")).to_have_attribute("href", f"/faculty/generate/batch/{running['id']}")
-    # the running batch's row follows the stream to the end without a reload
-    expect(row).to_have_attribute("data-status", "completed", timeout=30_000)
-    final = client.get(f"{BATCHES}/{running['id']}").json()["progress"]
+    gate = Gate(at=3)  # a batch's first three items run, the others wait at the gate
+    live = make_server(gate=gate)
+    with httpx.Client(base_url=live.url, timeout=60) as client:
+        done = client.post(BATCHES, json=batch_body(count=3, title="Finished one")).json()
+        wait_finished(client, done["id"])
+        running = client.post(
+            BATCHES, json=batch_body(count=30, concurrency=2, title="Running one")
+        ).json()
+        page.goto(f"{live.url}/faculty/generate/batch")
+        rows = page.locator(".history-row")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("Running one")
+        expect(rows.nth(1)).to_contain_text("Finished one")
+        row = page.locator(f'[data-batch-id="{running["id"]}"]')
+        expect(row.locator("a")).to_have_attribute(
+            "href", f"/faculty/generate/batch/{running['id']}"
+        )
+        expect(row).to_have_attribute("data-status", "running")
+        expect(row.locator('[data-count="completed"]')).to_have_text("3")
+        # the running batch's row follows the stream to the end without a reload
+        gate.open()
+        expect(row).to_have_attribute("data-status", "completed")
+        final = client.get(f"{BATCHES}/{running['id']}").json()["progress"]
     expect(row.locator('[data-count="completed"]')).to_have_text(str(final["completed"]))
     expect(row.locator('[data-count="failed"]')).to_have_text(str(final["failed"]))
     expect(row.locator('[data-count="percent"]')).to_have_text("100.0%")

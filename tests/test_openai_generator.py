@@ -3,9 +3,9 @@ server: alone for each answer the server can give, then end to end in a live bul
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -23,7 +23,9 @@ from bulkgen.generation.ratelimit import RateLimiter
 from bulkgen.generation.validators import validate_item
 from bulkgen.models import BatchConfig, Difficulty, ItemType, OpenAIOptions, Severity
 from bulkgen.settings import Settings
-from fake_openai import (
+
+from helpers.api import BATCHES, all_items
+from helpers.fake_openai import (
     USAGE,
     FakeOpenAI,
     Reply,
@@ -34,11 +36,14 @@ from fake_openai import (
     server_error,
     slow,
 )
-
-from conftest import LiveServer, all_items, read_stream, wait_finished
+from helpers.server import LiveServer
+from helpers.sse import read_stream
+from helpers.wait import wait_finished
 
 KEY = "sk-test-SECRET"
-BATCHES = "/api/generation/batch"
+#: Seconds the client waits for an answer: long enough for any load. Tests of timeouts set
+#: a short one and a provider that never answers in time.
+PATIENT = 30.0
 TOPIC = "Cardiac physiology"
 
 
@@ -49,7 +54,7 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 def generator(
-    base_url: str, *, timeout: float = 0.5, key: str | None = KEY, **options: Any
+    base_url: str, *, timeout: float = PATIENT, key: str | None = KEY, **options: Any
 ) -> OpenAIGenerator:
     return OpenAIGenerator(
         OpenAIOptions(**options),
@@ -171,10 +176,13 @@ async def test_429_is_transient_and_carries_retry_after(fake: FakeOpenAI) -> Non
 
 
 async def test_429_retry_after_as_an_http_date(fake: FakeOpenAI) -> None:
-    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    error = await one(fake, rate_limited(when))
+    before = datetime.now(UTC)
+    when = (before + timedelta(seconds=30)).replace(microsecond=0)  # HTTP dates: seconds
+    error = await one(fake, rate_limited(format_datetime(when, usegmt=True)))
+    after = datetime.now(UTC)
     assert error.kind == "rate_limited"
-    assert 25 <= error.retry_after <= 31
+    # The wait is counted from when the answer was read, between before and after.
+    assert (when - after).total_seconds() <= error.retry_after <= (when - before).total_seconds()
 
 
 async def test_429_without_retry_after(fake: FakeOpenAI) -> None:
@@ -190,11 +198,13 @@ async def test_a_429_holds_off_the_batch_s_next_requests(fake: FakeOpenAI) -> No
     try:
         with pytest.raises(TransientGenerationError):
             await made.generate(request(0))
-        began = time.monotonic()
         await made.generate(request(1))  # another worker of the same batch
-        assert time.monotonic() - began >= 0.25
     finally:
         await made.aclose()
+    limited, next_one = fake.requests
+    # The hold-off starts when the 429 arrives, so after the provider sent it.
+    assert limited.answered_at is not None
+    assert next_one.received_at - limited.answered_at >= 0.3
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -207,9 +217,7 @@ async def test_5xx_is_a_transient_provider_error(fake: FakeOpenAI, status: int) 
 
 
 async def test_an_answer_slower_than_the_timeout_is_a_transient_timeout(fake: FakeOpenAI) -> None:
-    began = time.monotonic()
-    error = await one(fake, slow(3.0), timeout=0.3)
-    assert time.monotonic() - began < 2.5
+    error = await one(fake, slow(600.0), timeout=0.3)  # it would never come in time
     assert isinstance(error, TransientGenerationError)
     assert error.kind == "timeout"
     assert "0.3 s" in error.message
@@ -269,16 +277,25 @@ def test_retry_after_headers() -> None:
     assert retry_after(httpx.Headers({})) is None
 
 
-async def test_rate_limiter_spaces_requests() -> None:
-    limiter = RateLimiter(1200)  # one every 50 ms
-    began = time.monotonic()
+async def test_rate_limiter_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the limiter's clock moves by its waits only
+        waits.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    limiter = RateLimiter(1200, clock=lambda: now[0])  # one every 50 ms
     for _ in range(5):
         await limiter.acquire()
-    assert 0.18 <= time.monotonic() - began < 1.0
+    assert waits == pytest.approx([0.05] * 4)  # the first goes at once, no burst after it
     limiter.hold_off(0.2)
-    began = time.monotonic()
     await limiter.acquire()
-    assert time.monotonic() - began >= 0.15
+    assert waits[-1] == pytest.approx(0.2)
+    now[0] += 1.0  # a quiet second: the next slot is free at once
+    await limiter.acquire()
+    assert len(waits) == 5
 
 
 def test_the_factory_builds_each_generator_with_settings_and_batch_options() -> None:
@@ -326,7 +343,7 @@ def openai_server(
         values: dict[str, Any] = {
             "openai_base_url": fake.url + "/v1",
             "openai_api_key": KEY,
-            "openai_timeout_seconds": 0.5,
+            "openai_timeout_seconds": PATIENT,
             "openai_requests_per_minute": 60_000,
             "retry_backoff_seconds": 0.01,
         }
@@ -358,7 +375,7 @@ def test_a_batch_of_valid_items_completes_over_sse(
     openai_server: Callable[..., LiveServer], fake: FakeOpenAI
 ) -> None:
     live = openai_server()
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch(count=6, concurrency=3, model="fake-model-x"))
         received = read_stream(live.url, batch_id, after=0)
         assert received.ended
@@ -392,7 +409,7 @@ def test_the_default_model_is_the_setting(
     openai_server: Callable[..., LiveServer], fake: FakeOpenAI
 ) -> None:
     live = openai_server(openai_model="served-model")
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch())
         assert wait_finished(http, batch_id)["status"] == "completed"
     assert fake.requests[0].body["model"] == "served-model"
@@ -403,7 +420,7 @@ def test_a_rate_limited_item_succeeds_on_a_later_attempt(
 ) -> None:
     live = openai_server()
     fake.push(rate_limited("0.4"), ok(1))
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch())
         assert wait_finished(http, batch_id)["progress"]["completed"] == 1
         [found] = all_items(http, batch_id)
@@ -423,7 +440,7 @@ def test_5xx_answers_are_retried(
 ) -> None:
     live = openai_server()
     fake.push(server_error(500), server_error(503), ok(1))
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch())
         wait_finished(http, batch_id)
         [found] = all_items(http, batch_id)
@@ -441,7 +458,7 @@ def test_a_malformed_answer_fails_the_item_with_the_raw_text(
     live = openai_server()
     text = '{"stem": "Which chamber pumps blood into the aorta?", "options": [{"key": "A"'
     fake.push(malformed(text))
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch())
         received = read_stream(live.url, batch_id, after=0)
         [found] = all_items(http, batch_id)
@@ -460,7 +477,7 @@ def test_a_flawed_answer_fails_validation(
 ) -> None:
     live = openai_server()
     fake.push(flawed())
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch())
         wait_finished(http, batch_id)
         [found] = all_items(http, batch_id)
@@ -472,9 +489,9 @@ def test_a_flawed_answer_fails_validation(
 def test_timeouts_are_retried_then_fail_with_kind_timeout(
     openai_server: Callable[..., LiveServer], fake: FakeOpenAI
 ) -> None:
-    live = openai_server(max_attempts=3)
-    fake.script = lambda _request, number: slow(3.0, number)
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    live = openai_server(max_attempts=3, openai_timeout_seconds=0.5)
+    fake.script = lambda _request, number: slow(600.0, number)  # never in time
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch())
         received = read_stream(live.url, batch_id, after=0)
         [found] = all_items(http, batch_id)
@@ -499,7 +516,7 @@ def test_openai_options_are_bounded_with_422s_naming_the_field(
         ({"requests_per_minute": 10_001}, "generator_options.requests_per_minute"),
         ({"seed": 7}, "generator_options.seed"),  # a demo option is unknown here
     ]
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         for options, field in cases:
             response = http.post(BATCHES, json=openai_batch(generator_options=options))
             assert response.status_code == 422, options
@@ -522,7 +539,7 @@ def test_an_openai_batch_without_a_key_is_refused_at_creation(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("BULKGEN_OPENAI_API_KEY", raising=False)
     live = make_server()
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         response = http.post(BATCHES, json=openai_batch())
         assert response.status_code == 422
         [problem] = response.json()["detail"]
@@ -558,7 +575,7 @@ def test_the_key_appears_in_no_response_event_log_line_or_file(
             Reply(status=400, error={"message": f"bad request from {KEY}"}),
         )
         bodies: list[str] = []
-        with httpx.Client(base_url=live.url, timeout=20) as http:
+        with httpx.Client(base_url=live.url, timeout=60) as http:
             created = http.post(BATCHES, json=openai_batch(count=7))
             bodies.append(created.text)
             batch_id = created.json()["id"]
@@ -613,7 +630,7 @@ def test_usage_totals_per_batch_equal_the_sum_over_its_items(
         return reply
 
     fake.script = script
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch_id = create(http, openai_batch(count=9, concurrency=3))
         received = read_stream(live.url, batch_id, after=0)
         batch = wait_finished(http, batch_id)
@@ -636,19 +653,21 @@ def test_a_provider_back_off_shows_in_the_snapshot_while_it_lasts(
     openai_server: Callable[..., LiveServer], fake: FakeOpenAI
 ) -> None:
     live = openai_server()
-    fake.push(rate_limited("3"), ok(1))
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+    fake.push(rate_limited("30"), ok(1))
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        before = datetime.now(UTC)
         batch_id = create(http, openai_batch())
-        seen: list[str] = []
-        for _ in range(100):
-            progress = http.get(f"/api/generation/batch/{batch_id}").json()["progress"]
-            if progress["backoff_until"] is not None:
-                seen.append(progress["backoff_until"])
-                break
-            time.sleep(0.05)
-        assert seen, "the provider's Retry-After shows as backoff_until while the batch waits"
-        until = datetime.fromisoformat(seen[0])
-        assert 1.5 < (until - datetime.now(UTC)).total_seconds() <= 3.5
-        final = wait_finished(http, batch_id)
-    assert final["progress"]["completed"] == 1
-    assert final["progress"]["backoff_until"] is None
+        # The feed sends the batch's progress while it waits: the back-off is in it.
+        waiting = read_stream(
+            http,
+            batch_id,
+            until=lambda r: any(f.data.get("backoff_until") for f in r.events("batch.progress")),
+        )
+        seen = datetime.now(UTC)
+        shown = next(f for f in waiting.events("batch.progress") if f.data["backoff_until"])
+        until = datetime.fromisoformat(shown.data["backoff_until"])
+        # Set when the 429 arrived: after the batch was created, before the test saw it.
+        assert before + timedelta(seconds=30) <= until <= seen + timedelta(seconds=30)
+        assert shown.data["status"] == "running"
+        cancelled = http.post(f"{BATCHES}/{batch_id}/cancel").json()
+    assert cancelled["progress"]["backoff_until"] is None, "only shown while running"

@@ -12,9 +12,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from fake_openai import FakeOpenAI, Recorded, Reply, flawed, ok
-
-from conftest import LiveServer, PageProblems, all_items
+from helpers.api import all_items
+from helpers.browser import PageProblems
+from helpers.fake_openai import FakeOpenAI, Recorded, Reply, flawed, ok
+from helpers.server import LiveServer
+from helpers.wait import wait_finished
 
 TARGET = 6
 
@@ -30,6 +32,7 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
+@pytest.mark.browser
 def test_n_valid_items_from_the_form_then_download_a_moodle_file(
     make_server: Callable[..., LiveServer],
     fake: FakeOpenAI,
@@ -56,10 +59,10 @@ def test_n_valid_items_from_the_form_then_download_a_moodle_file(
     batch_id = page.url.rsplit("/", 1)[-1]
 
     view = page.locator("#progress-view")
-    expect(view).to_have_attribute("data-status", "completed", timeout=30_000)
-    with httpx.Client(base_url=live.url, timeout=20) as http:
-        batch = http.get(f"/api/generation/batch/{batch_id}").json()
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        batch = wait_finished(http, batch_id)
         items = all_items(http, batch_id)
+    expect(view).to_have_attribute("data-status", "completed")
     progress = batch["progress"]
     assert batch["config"]["generator"] == "openai"
     assert batch["config"]["mode"] == "valid"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 
-from conftest import LiveServer, batch_body, wait_finished
+from helpers.api import BATCHES, batch_body
+from helpers.fake_openai import FakeOpenAI
+from helpers.server import LiveServer
+from helpers.wait import wait_finished
 
-BATCHES = "/api/generation/batch"
 NEW = "/faculty/generate/batch/new"
 
 
@@ -149,9 +152,11 @@ def test_progress_page_renders_state_escaped_and_subscribes_after_it(
     assert 'role="progressbar"' in html
 
 
-def test_progress_page_of_an_unknown_or_foreign_batch_is_404(make_server) -> None:  # type: ignore[no-untyped-def]
-    live: LiveServer = make_server(user_header="X-User")
-    with httpx.Client(base_url=live.url, timeout=20) as http:
+def test_progress_page_of_an_unknown_or_foreign_batch_is_404(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    live = make_server(user_header="X-User")
+    with httpx.Client(base_url=live.url, timeout=60) as http:
         batch = http.post(BATCHES, json=batch_body(), headers={"X-User": "ada"}).json()
         other = http.get(f"/faculty/generate/batch/{batch['id']}", headers={"X-User": "bob"})
         assert other.status_code == 404
@@ -170,11 +175,9 @@ def test_static_assets_are_served_by_bulkgen(client: httpx.Client) -> None:
     assert "https://" not in page and "http://" not in page.replace("http://www.w3.org", "")
 
 
-def test_the_form_offers_openai_only_with_a_key(make_server) -> None:  # type: ignore[no-untyped-def]
-    from fake_openai import FakeOpenAI
-
+def test_the_form_offers_openai_only_with_a_key(make_server: Callable[..., LiveServer]) -> None:
     plain = make_server()
-    with httpx.Client(base_url=plain.url, timeout=20) as http:
+    with httpx.Client(base_url=plain.url, timeout=60) as http:
         html = http.get(NEW).text
         assert '<option value="openai"' not in html
         assert 'data-generator="openai"' not in html
@@ -190,7 +193,7 @@ def test_the_form_offers_openai_only_with_a_key(make_server) -> None:  # type: i
             openai_api_key="sk-form-test-0123456789",
             openai_model="served-model",
         )
-        with httpx.Client(base_url=live.url, timeout=20) as http:
+        with httpx.Client(base_url=live.url, timeout=60) as http:
             html = http.get(NEW).text
             assert '<option value="openai"' in html
             assert 'data-generator="openai"' in html and "served-model" in html

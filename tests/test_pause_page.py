@@ -4,46 +4,61 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
-from test_progress_page import (
-    assert_clean,
-    assert_rows_match,
-    assert_shows_final,
-    connection,
-    create,
-    open_view,
+from helpers.api import BATCHES, all_items
+from helpers.api import create_batch as create
+from helpers.browser import PageProblems, assert_clean
+from helpers.gate import Gate
+from helpers.progress_view import assert_rows_match, assert_shows_final, connection, open_view
+from helpers.server import LiveServer
+from helpers.wait import (
+    wait_connection,
+    wait_finished,
     wait_finished_count,
     wait_until_finished,
 )
 
-from conftest import LiveServer, PageProblems, all_items, wait_finished
+pytestmark = pytest.mark.browser
 
-BATCHES = "/api/generation/batch"
+
+@pytest.fixture
+def gate() -> Gate:
+    """Closed: no item is generated until the test advances or opens it."""
+    return Gate(at=0)
+
+
+@pytest.fixture
+def live(make_server: Callable[..., LiveServer], gate: Gate) -> LiveServer:
+    return make_server(gate=gate)
 
 
 def test_pause_and_resume_from_the_page(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
-        client, count=80, concurrency=2, generator_options={"seed": 4, "latency_ms": [30, 60]}
+        client, count=80, concurrency=2, generator_options={"seed": 4, "latency_ms": [5, 20]}
     )
     open_view(page, live.url, batch["id"])
     pause = page.locator("[data-action=pause-batch]")
     resume = page.locator("[data-action=resume-batch]")
     banner = page.locator("[data-role=pause-banner]")
-    expect(connection(page)).to_have_attribute("data-connection", "live")
+    wait_connection(page, "live")
     expect(pause).to_be_visible()
     expect(resume).to_be_hidden()
     expect(banner).to_be_hidden()
+    gate.advance(4)  # then two items wait in flight: the batch is running when paused
     wait_finished_count(page, 4)
 
     pause.click()
     expect(page.locator("#progress-view")).to_have_attribute("data-status", "paused")
     expect(page.locator("#progress-view [data-role=status]")).to_have_text("paused")
+    gate.open()  # the items in flight finish; no new one starts
     expect(banner).to_be_visible()
     expect(banner.locator("[data-role=pause-title]")).to_have_text("Paused")
     expect(banner).to_contain_text("resume or cancel")
@@ -75,18 +90,21 @@ def test_pause_and_resume_from_the_page(
 
 
 def test_the_early_stop_banner_appears_live(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
         client,
         count=60,
         concurrency=1,
         early_stop={"enabled": True, "min_finished": 10, "max_failure_rate": 0.5},
-        generator_options={"seed": 9, "latency_ms": [60, 90], "invalid_rate": 1.0},
+        generator_options={"seed": 9, "latency_ms": [5, 20], "invalid_rate": 1.0},
     )
     open_view(page, live.url, batch["id"])
     banner = page.locator("[data-role=pause-banner]")
-    expect(banner).to_be_visible(timeout=20_000)
+    expect(banner).to_be_hidden()
+    wait_connection(page, "live")
+    gate.open()
+    expect(banner).to_be_visible()
     expect(banner).to_have_attribute("data-reason", "early_stop")
     expect(banner.locator("[data-role=pause-title]")).to_have_text("Paused by the early stop")
     expect(banner.locator("[data-role=pause-message]")).to_contain_text(
@@ -104,9 +122,7 @@ def test_a_stall_and_the_provider_back_off_are_shown(
     live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     """The stream (scripted here: the rule itself is unit-tested) says the batch stalled."""
-    batch = create(
-        client, count=20, concurrency=1, generator_options={"latency_ms": [30_000, 30_000]}
-    )
+    batch = create(client, count=20, concurrency=1)  # it waits at the gate: no item ends
     snapshot = client.get(f"{BATCHES}/{batch['id']}").json()["progress"]
     now = datetime.now(UTC)
     snapshot.update(

@@ -16,6 +16,8 @@ from bulkgen.models import BatchConfig, BatchStatus, GeneratedItem, ItemStatus, 
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
+from helpers.wait import until_finished
+
 
 def good_item(index: int) -> GeneratedItem:
     return GeneratedItem(
@@ -72,12 +74,7 @@ async def services(tmp_path: Path, scripted: Scripted) -> AsyncIterator[Services
 
 
 async def finished(services: Services, batch_id: str) -> BatchStatus:
-    for _ in range(500):
-        record = await services.store.get_batch(batch_id, None)
-        if record.status.finished:
-            return record.status
-        await asyncio.sleep(0.01)
-    raise AssertionError("batch did not finish")
+    return await until_finished(services, batch_id)
 
 
 async def test_retries_transient_errors_and_fails_generator_bugs(
@@ -161,9 +158,7 @@ async def test_writer_commits_many_changes_per_transaction(tmp_path: Path) -> No
         batch = await services.create_batch(
             "ada", BatchConfig(topic="Optics", count=2000, concurrency=64)
         )
-        started = time.monotonic()
         await finished(services, batch.id)
-        assert time.monotonic() - started < 60
         assert services.log.changes == 4000
         # group commit: far fewer transactions than changes
         assert services.log.transactions * 10 < services.log.changes
@@ -223,6 +218,7 @@ async def test_a_transient_error_s_retry_after_delays_the_next_attempt(tmp_path:
         def __init__(self) -> None:
             self.times: list[float] = []
             self.closed = 0
+            self.released = asyncio.Event()
 
         async def generate(self, request: GenerationRequest) -> GeneratedItem:
             self.times.append(time.monotonic())
@@ -232,6 +228,7 @@ async def test_a_transient_error_s_retry_after_delays_the_next_attempt(tmp_path:
 
         async def aclose(self) -> None:
             self.closed += 1
+            self.released.set()
 
     limited = Limited()
     settings = Settings(database=tmp_path / "r.db", retry_backoff_seconds=0.001)
@@ -240,10 +237,8 @@ async def test_a_transient_error_s_retry_after_delays_the_next_attempt(tmp_path:
         batch = await services.create_batch("ada", BatchConfig(topic="Optics", count=1))
         assert await finished(services, batch.id) is BatchStatus.COMPLETED
         assert limited.times[1] - limited.times[0] >= 0.3
-        for _ in range(200):  # the batch ends in the store just before its run does
-            if not services.runner.running:
-                break
-            await asyncio.sleep(0.01)
+        # The batch ends in the store just before its run does, which then lets go of it.
+        await asyncio.wait_for(limited.released.wait(), timeout=60)
         assert limited.closed == 1  # the run released its generator when it ended
     finally:
         await services.stop()

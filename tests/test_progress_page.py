@@ -1,9 +1,9 @@
 """The live progress view in a real browser: following, windowing, reconnecting, actions.
 
 Every test drives Debian's Chromium against a real bulkgen server on a temporary database
-and compares what the page shows with what the API says at the end. A probe installed
-before the page's own scripts records the EventSources the page opens, the connection
-states it shows, the most feed rows it ever held and its longest task.
+and compares what the page shows with what the API says at the end. The server's
+generators wait behind a gate (``helpers.gate``) until the test lets items through, so the
+page sees the batch run, and the feed changes only when the test says.
 """
 
 from __future__ import annotations
@@ -14,207 +14,63 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Page, Route, expect
 
-from conftest import (
-    LiveServer,
-    PageProblems,
-    all_items,
-    batch_body,
-    read_stream,
+from helpers.api import all_items
+from helpers.api import create_batch as create
+from helpers.browser import PageProblems, assert_clean
+from helpers.gate import Gate
+from helpers.progress_view import (
+    FEED_STATE,
+    FEED_WINDOW,
+    SETTLED_TOP,
+    assert_rows_match,
+    assert_shows_final,
+    connection,
+    feed_rows,
+    feed_state,
+    open_view,
+    probe,
+)
+from helpers.server import LiveServer
+from helpers.sse import read_stream
+from helpers.wait import (
+    PAGE_WAIT,
+    wait_connection,
     wait_finished,
+    wait_finished_count,
+    wait_until_finished,
 )
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parent.parent
-BATCHES = "/api/generation/batch"
-WAIT = 20_000  # ms: the longest any single expectation waits
-FEED_WINDOW = 200
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-PROBE = """
-(() => {
-  const probe = {
-    sources: [], connections: [], longest: 0, longTasks: 0, maxRows: 0, frameGap: 0,
-  };
-  window.__probe = probe;
-  const Native = window.EventSource;
-  window.EventSource = class extends Native {
-    constructor(url, init) {
-      super(url, init);
-      probe.sources.push(this);
-    }
-  };
-  try {
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        probe.longTasks += 1;
-        probe.longest = Math.max(probe.longest, entry.duration);
-      }
-    }).observe({ type: "longtask", buffered: true });
-  } catch (error) {
-    probe.longest = -1;
-  }
-  // "interactive" comes before module scripts run, so the page's first change is seen.
-  document.addEventListener("readystatechange", () => {
-    if (document.readyState !== "interactive") return;
-    const connection = document.querySelector("[data-connection]");
-    const list = document.querySelector("[data-role=feed-list]");
-    if (!connection || !list) return;
-    probe.connections.push(connection.dataset.connection);
-    new MutationObserver(() => {
-      const state = connection.dataset.connection;
-      if (probe.connections.at(-1) !== state) probe.connections.push(state);
-    }).observe(connection, { attributes: true, attributeFilter: ["data-connection"] });
-    const count = () => { probe.maxRows = Math.max(probe.maxRows, list.children.length); };
-    count();
-    new MutationObserver(count).observe(list, { childList: true });
-    // The longest wait between two animation frames: how long the page could not paint.
-    let last = performance.now();
-    const frame = (now) => {
-      probe.frameGap = Math.max(probe.frameGap, now - last);
-      last = now;
-      requestAnimationFrame(frame);
-    };
-    requestAnimationFrame(frame);
-  });
-})();
-"""
 
-FEED_STATE = """() => {
-  const feed = document.querySelector("[data-role=feed]");
-  const rows = [...document.querySelectorAll("[data-role=feed-list] > li")];
-  return {
-    top: feed.scrollTop,
-    atBottom: feed.scrollHeight - feed.scrollTop - feed.clientHeight <= 8,
-    overflows: feed.scrollHeight > feed.clientHeight + 200,
-    following: feed.dataset.following,
-    rows: rows.length,
-    first: rows.length ? Number(rows[0].dataset.index) : null,
-    last: rows.length ? Number(rows.at(-1).dataset.index) : null,
-  };
-}"""
-
-# Resolves once the feed's scroll position has stopped moving (wheel scrolling animates).
-SETTLED_TOP = """async () => {
-  const feed = document.querySelector("[data-role=feed]");
-  const frame = () => new Promise((done) => requestAnimationFrame(done));
-  for (;;) {
-    const top = feed.scrollTop;
-    await frame();
-    await frame();
-    await frame();
-    if (feed.scrollTop === top) return top;
-  }
-}"""
+@pytest.fixture
+def gate() -> Gate:
+    """Closed: no item is generated until the test advances or opens it."""
+    return Gate(at=0)
 
 
-# -- helpers -------------------------------------------------------------------------------
+@pytest.fixture
+def live(make_server: Callable[..., LiveServer], gate: Gate) -> LiveServer:
+    return make_server(gate=gate)
 
 
-def create(http: httpx.Client, **overrides: Any) -> dict[str, Any]:
-    response = http.post(BATCHES, json=batch_body(**overrides))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def open_view(page: Page, url: str, batch_id: str) -> None:
-    page.add_init_script(PROBE)
-    page.goto(f"{url}/faculty/generate/batch/{batch_id}")
-    expect(page.locator("#progress-view")).to_have_attribute("data-ready", "true")
-
-
-def connection(page: Page) -> Any:
-    return page.locator("[data-connection]")
-
-
-def wait_until_finished(page: Page, timeout: float = WAIT) -> None:
-    expect(connection(page)).to_have_attribute("data-connection", "finished", timeout=timeout)
-
-
-def wait_finished_count(page: Page, at_least: int) -> None:
-    page.wait_for_function(
-        """(least) => Number(document.querySelector("[data-role=finished-count]")
-            .textContent.replaceAll(",", "")) >= least""",
-        arg=at_least,
-    )
-
-
-def shown_counts(page: Page) -> dict[str, int]:
-    counts: dict[str, int] = page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll("[data-count]")].map(
-            (cell) => [cell.dataset.count, Number(cell.textContent.replaceAll(",", ""))]))"""
-    )
-    return counts
-
-
-def feed_rows(page: Page) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = page.evaluate(
-        """() => [...document.querySelectorAll("[data-role=feed-list] > li")].map((row) => ({
-            index: Number(row.dataset.index),
-            status: row.dataset.status,
-            indicator: row.querySelector("[data-role=indicator]").className,
-        }))"""
-    )
-    return rows
-
-
-def feed_state(page: Page) -> dict[str, Any]:
-    state: dict[str, Any] = page.evaluate(FEED_STATE)
-    return state
-
-
-def probe(page: Page) -> dict[str, Any]:
-    found: dict[str, Any] = page.evaluate(
-        """() => ({
-            ...window.__probe,
-            sources: window.__probe.sources.map((s) => ({ url: s.url, state: s.readyState })),
-        })"""
-    )
-    return found
-
-
-def assert_shows_final(page: Page, final: dict[str, Any]) -> None:
-    """The bar, the percent and the four counts are the API's final snapshot."""
-    snapshot = final["progress"]
-    assert shown_counts(page) == {
-        key: snapshot[key] for key in ("completed", "in_progress", "failed", "pending")
-    }
-    bar = page.locator("#progress-view [role=progressbar]")
-    assert bar.get_attribute("aria-valuenow") == str(snapshot["completed"] + snapshot["failed"])
-    assert bar.get_attribute("aria-valuemax") == str(snapshot["total"])
-    assert bar.get_attribute("aria-valuemin") == "0"
-    assert f"{snapshot['completed']:,} passed" in (bar.get_attribute("aria-valuetext") or "")
-    percent = page.locator("[data-role=percent]").inner_text()
-    assert float(percent.rstrip("%")) == snapshot["percent"]
-    finished = page.locator("[data-role=finished-count]").inner_text().replace(",", "")
-    assert int(finished) == snapshot["completed"] + snapshot["failed"]
-    assert page.locator("#progress-view").get_attribute("data-status") == final["status"]
-    expect(page.locator("#progress-view [data-role=status]")).to_have_text(final["status"])
-
-
-def assert_rows_match(page: Page, items: list[dict[str, Any]]) -> None:
-    """One row per started item, each with the API's status and the matching indicator."""
-    rows = feed_rows(page)
-    indices = [row["index"] for row in rows]
-    assert len(indices) == len(set(indices)), "a row is duplicated"
-    assert indices == sorted(indices)
-    assert {row["index"]: row["status"] for row in rows} == {
-        item["index"]: item["status"] for item in items if item["status"] != "pending"
-    }
-    for row in rows:
-        assert f"indicator-{row['status']}" in row["indicator"], row
-
-
-def assert_clean(problems: PageProblems) -> None:
-    assert problems.errors == []
-    assert problems.dialogs == []
+def follow_then_run(page: Page, gate: Gate) -> None:
+    """Once the page follows the batch live, let the batch run."""
+    wait_connection(page, "live")
+    gate.open()
 
 
 # -- following a batch -----------------------------------------------------------------------
 
 
 def test_a_batch_followed_from_start_to_end_matches_the_api(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
         client,
@@ -227,6 +83,7 @@ def test_a_batch_followed_from_start_to_end_matches_the_api(
         },
     )
     open_view(page, live.url, batch["id"])
+    follow_then_run(page, gate)
     wait_until_finished(page)
     final = wait_finished(client, batch["id"])
     items = all_items(client, batch["id"])
@@ -248,7 +105,7 @@ def test_a_batch_followed_from_start_to_end_matches_the_api(
 
 
 def test_failed_rows_expand_to_show_rules_and_generation_errors(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
         client,
@@ -257,6 +114,7 @@ def test_failed_rows_expand_to_show_rules_and_generation_errors(
         generator_options={"seed": 5, "latency_ms": [5, 20], "fail_rate": 0.3, "invalid_rate": 0.3},
     )
     open_view(page, live.url, batch["id"])
+    follow_then_run(page, gate)
     wait_until_finished(page)
     wait_finished(client, batch["id"])
     failed = [i for i in all_items(client, batch["id"]) if i["status"] == "failed"]
@@ -292,22 +150,33 @@ def test_failed_rows_expand_to_show_rules_and_generation_errors(
     assert_clean(problems)
 
 
+def wait_last_row(page: Page, index: int) -> None:
+    """The feed's last row is item ``index``."""
+    page.wait_for_function(f"() => ({FEED_STATE})().last === {index}")
+
+
 def test_auto_scroll_follows_pauses_when_scrolled_up_and_resumes(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
+    # Two workers: with the gate at n, items below n are done and items n and n + 1 are
+    # in flight, so the feed's last row is n + 1.
     batch = create(
-        client, count=400, concurrency=2, generator_options={"seed": 4, "latency_ms": [25, 45]}
+        client, count=400, concurrency=2, generator_options={"seed": 4, "latency_ms": [0, 5]}
     )
     open_view(page, live.url, batch["id"])
+    wait_connection(page, "live")
     feed = page.locator("[data-role=feed]")
-    page.wait_for_function(f"() => ({FEED_STATE})().overflows")
+    gate.advance(60)
+    wait_last_row(page, 61)
     state = feed_state(page)
+    assert state["overflows"], state
     assert state["following"] == "true" and state["atBottom"], state
 
     # It follows: newer rows arrive and the feed stays at its bottom.
-    page.wait_for_function(f"(last) => ({FEED_STATE})().last >= last + 3", arg=state["last"])
-    state = feed_state(page)
-    assert state["following"] == "true" and state["atBottom"], state
+    gate.advance(80)
+    wait_last_row(page, 81)
+    page.wait_for_function(f"() => ({FEED_STATE})().atBottom")
+    assert feed_state(page)["following"] == "true"
 
     # Scrolling up pauses it, and arriving items leave the scroll position alone.
     box = feed.bounding_box()
@@ -317,8 +186,8 @@ def test_auto_scroll_follows_pauses_when_scrolled_up_and_resumes(
     expect(feed).to_have_attribute("data-following", "false")
     top = page.evaluate(SETTLED_TOP)
     assert not feed_state(page)["atBottom"]
-    done = int(page.locator("[data-role=finished-count]").inner_text().replace(",", ""))
-    wait_finished_count(page, done + 15)
+    gate.advance(100)
+    wait_last_row(page, 101)
     assert feed_state(page)["top"] == top
     expect(feed).to_have_attribute("data-following", "false")
 
@@ -327,16 +196,26 @@ def test_auto_scroll_follows_pauses_when_scrolled_up_and_resumes(
     expect(feed).to_have_attribute("data-following", "true")
     page.wait_for_function(f"() => ({FEED_STATE})().atBottom")
 
-    # The Pause control pauses too.
+    # The Pause control pauses too; rows past the window are then left out below.
     page.locator("[data-action=pause]").click()
     expect(feed).to_have_attribute("data-following", "false")
     top = page.evaluate(SETTLED_TOP)
-    done = int(page.locator("[data-role=finished-count]").inner_text().replace(",", ""))
-    wait_finished_count(page, done + 15)
-    assert feed_state(page)["top"] == top
+    gate.advance(230)
+    wait_finished_count(page, 230)
+    expect(page.locator("[data-role=follow-state]")).to_have_text(
+        "Paused — newer items are not shown"
+    )
+    state = feed_state(page)
+    assert (state["first"], state["last"], state["top"]) == (0, FEED_WINDOW - 1, top)
+
+    # "Jump to latest" fetches the newest window (no item moves meanwhile) and follows.
     page.get_by_role("button", name="Jump to latest").click()
     expect(feed).to_have_attribute("data-following", "true")
+    page.wait_for_function(f"() => ({FEED_STATE})().atBottom")
+    state = feed_state(page)
+    assert (state["first"], state["last"], state["rows"]) == (32, 231, FEED_WINDOW)
 
+    gate.open()
     wait_until_finished(page)
     page.wait_for_function(f"() => ({FEED_STATE})().atBottom")
     state = feed_state(page)
@@ -347,7 +226,7 @@ def test_auto_scroll_follows_pauses_when_scrolled_up_and_resumes(
 
 
 def test_a_reload_mid_batch_loses_and_duplicates_nothing(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
         client,
@@ -361,11 +240,15 @@ def test_a_reload_mid_batch_loses_and_duplicates_nothing(
         },
     )
     open_view(page, live.url, batch["id"])
+    wait_connection(page, "live")
+    gate.advance(30)
     wait_finished_count(page, 30)
+    gate.advance(60)  # items keep moving during the reload; the batch cannot end
     page.reload()
     expect(page.locator("#progress-view")).to_have_attribute("data-ready", "true")
     rendered_at = int(page.locator("#progress-view").get_attribute("data-last-event-id") or "0")
     assert rendered_at > 0
+    gate.open()
     wait_until_finished(page)
     final = wait_finished(client, batch["id"])
 
@@ -379,29 +262,34 @@ def test_a_reload_mid_batch_loses_and_duplicates_nothing(
 
 
 def test_the_page_recovers_by_itself_when_the_server_restarts(
-    make_server: Callable[..., LiveServer], page: Page, problems: PageProblems
+    live: LiveServer,
+    gate: Gate,
+    client: httpx.Client,
+    make_server: Callable[..., LiveServer],
+    page: Page,
+    problems: PageProblems,
 ) -> None:
-    server = make_server()
-    with httpx.Client(base_url=server.url, timeout=20) as http:
-        batch = create(
-            http,
-            count=150,
-            concurrency=3,
-            generator_options={"seed": 9, "latency_ms": [40, 80], "fail_rate": 0.1},
-        )
-    open_view(page, server.url, batch["id"])
-    expect(connection(page)).to_have_attribute("data-connection", "live")
+    batch = create(
+        client,
+        count=150,
+        concurrency=3,
+        generator_options={"seed": 9, "latency_ms": [5, 20], "fail_rate": 0.1},
+    )
+    open_view(page, live.url, batch["id"])
+    wait_connection(page, "live")
+    gate.advance(20)
     wait_finished_count(page, 20)
 
-    port = int(server.url.rsplit(":", 1)[1])
-    server.stop()
-    expect(connection(page)).to_have_attribute("data-connection", "reconnecting")
+    live.stop()  # mid-batch: the items past the gate are in flight
+    wait_connection(page, "reconnecting")
     expect(connection(page)).to_have_text("Reconnecting…")
-    restarted = make_server(port=port)
-    expect(connection(page)).to_have_attribute("data-connection", "live", timeout=WAIT)
+    again = Gate(at=40)  # the restarted server runs items up to 40, then holds them
+    restarted = make_server(port=live.port, gate=again)
+    wait_connection(page, "live")
+    again.open()
     wait_until_finished(page)
 
-    with httpx.Client(base_url=restarted.url, timeout=20) as http:
+    with httpx.Client(base_url=restarted.url, timeout=60) as http:
         final = wait_finished(http, batch["id"])
         items = all_items(http, batch["id"])
     assert_shows_final(page, final)
@@ -412,7 +300,7 @@ def test_the_page_recovers_by_itself_when_the_server_restarts(
 
 
 def test_generated_markup_is_shown_as_text_and_runs_nothing(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
         client,
@@ -421,6 +309,7 @@ def test_generated_markup_is_shown_as_text_and_runs_nothing(
         generator_options={"latency_ms": [5, 15], "markup_rate": 1.0, "invalid_rate": 0.5},
     )
     open_view(page, live.url, batch["id"])
+    follow_then_run(page, gate)
     wait_until_finished(page)
     wait_finished(client, batch["id"])
     expected = {
@@ -446,8 +335,9 @@ def test_generated_markup_is_shown_as_text_and_runs_nothing(
     assert_clean(problems)
 
 
-def test_a_ten_thousand_item_batch_keeps_the_feed_bounded_and_responsive(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+@pytest.mark.slow
+def test_a_ten_thousand_item_batch_keeps_the_feed_bounded(
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
         client,
@@ -461,13 +351,15 @@ def test_a_ten_thousand_item_batch_keeps_the_feed_bounded_and_responsive(
         },
     )
     open_view(page, live.url, batch["id"])
+    follow_then_run(page, gate)
     page.wait_for_function(f"() => ({FEED_STATE})().rows >= {FEED_WINDOW}")
     assert feed_state(page)["rows"] <= FEED_WINDOW
-    wait_until_finished(page, timeout=60_000)
-    final = wait_finished(client, batch["id"], timeout=60)
+    wait_until_finished(page, timeout=5 * PAGE_WAIT)
+    final = wait_finished(client, batch["id"])
 
     assert_shows_final(page, final)
     seen = probe(page)
+    # How responsive the page stayed depends on the machine: reported, measured in bench/.
     print(
         f"\n10,000 items: longest task {seen['longest']:.0f} ms, "
         f"{seen['longTasks']} long tasks (> 50 ms), longest gap between frames "
@@ -475,8 +367,6 @@ def test_a_ten_thousand_item_batch_keeps_the_feed_bounded_and_responsive(
     )
     assert "live" in seen["connections"]  # the page followed the batch as it ran
     assert seen["maxRows"] <= FEED_WINDOW
-    assert 0 <= seen["longest"] < 1000
-    assert seen["frameGap"] < 1000
     nodes = page.evaluate(
         "() => document.querySelector('[data-role=feed]').querySelectorAll('*').length"
     )
@@ -519,17 +409,18 @@ def test_a_ten_thousand_item_batch_keeps_the_feed_bounded_and_responsive(
 
 
 def test_cancel_from_the_page_ends_the_batch_and_the_stream(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
-        client, count=200, concurrency=2, generator_options={"seed": 2, "latency_ms": [40, 80]}
+        client, count=200, concurrency=2, generator_options={"seed": 2, "latency_ms": [5, 20]}
     )
     open_view(page, live.url, batch["id"])
     cancel = page.locator("[data-action=cancel]")
     retry = page.locator("[data-action=retry]")
-    expect(connection(page)).to_have_attribute("data-connection", "live")
+    wait_connection(page, "live")
     expect(cancel).to_be_enabled()
     expect(retry).to_be_disabled()
+    gate.advance(5)  # then two items wait in flight: the batch is running when cancelled
     wait_finished_count(page, 5)
 
     # An error from the API is shown, and the button stays usable.
@@ -561,8 +452,9 @@ def test_cancel_from_the_page_ends_the_batch_and_the_stream(
 
 
 def test_retry_failed_from_the_page_follows_the_new_run(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
+    gate.open()
     batch = create(
         client,
         count=40,
@@ -615,7 +507,7 @@ def shown_reasons(page: Page) -> list[tuple[str, int, str]]:
 
 
 def test_failures_by_reason_are_live_and_one_group_can_be_retried(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     batch = create(
         client,
@@ -629,15 +521,20 @@ def test_failures_by_reason_are_live_and_one_group_can_be_retried(
     )
     open_view(page, live.url, batch["id"])
     panel = page.locator("[data-role=reasons]")
+    expect(panel).to_be_hidden()
+    wait_connection(page, "live")
+    gate.advance(20)
+    wait_finished_count(page, 20)
     expect(panel).to_be_visible()  # the first failure shows the panel live
-    # While the batch runs no group can be retried (read in one go: no race with the end).
+    # While the batch runs no group can be retried.
     running, all_disabled = page.evaluate(
         """() => [
             document.querySelector("#progress-view").dataset.status,
             [...document.querySelectorAll("[data-action=retry-reason]")].every((b) => b.disabled),
         ]"""
     )
-    assert running != "running" or all_disabled
+    assert (running, all_disabled) == ("running", True)
+    gate.open()
     wait_until_finished(page)
     first = wait_finished(client, batch["id"])
     reasons = first["progress"]["failure_reasons"]
@@ -690,7 +587,12 @@ def test_failures_by_reason_are_live_and_one_group_can_be_retried(
 
 
 def test_screenshots_of_a_running_and_a_finished_batch(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems, tmp_path: Path
+    live: LiveServer,
+    gate: Gate,
+    client: httpx.Client,
+    page: Page,
+    problems: PageProblems,
+    tmp_path: Path,
 ) -> None:
     """Screenshots for the docs: BULKGEN_UPDATE_SCREENSHOTS=1 writes them to docs/."""
     folder = ROOT / "docs" if os.environ.get("BULKGEN_UPDATE_SCREENSHOTS") == "1" else tmp_path
@@ -709,6 +611,8 @@ def test_screenshots_of_a_running_and_a_finished_batch(
         },
     )
     open_view(page, live.url, batch["id"])
+    wait_connection(page, "live")
+    gate.advance(24)  # the running shot shows 24 finished items and three in flight
     wait_finished_count(page, 24)
     flagged = page.locator("[data-role=feed-list] > li[data-status=failed]:has([data-rule])")
     expect(flagged.first).to_be_attached()
@@ -720,6 +624,7 @@ def test_screenshots_of_a_running_and_a_finished_batch(
     running = folder / "progress-running.png"
     page.screenshot(path=str(running))
 
+    gate.open()
     wait_until_finished(page)
     page.locator("[data-action=resume]").click()
     page.wait_for_function(f"() => ({FEED_STATE})().atBottom")
@@ -730,4 +635,45 @@ def test_screenshots_of_a_running_and_a_finished_batch(
     for shot in (running, finished):
         data = shot.read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000, shot
+    assert_clean(problems)
+
+
+def test_jump_to_latest_while_items_arrive_keeps_following_to_the_end(
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
+) -> None:
+    batch = create(
+        client, count=300, concurrency=2, generator_options={"seed": 4, "latency_ms": [0, 5]}
+    )
+    open_view(page, live.url, batch["id"])
+    wait_connection(page, "live")
+    feed = page.locator("[data-role=feed]")
+    gate.advance(210)
+    wait_last_row(page, 211)
+    page.locator("[data-action=pause]").click()
+    expect(feed).to_have_attribute("data-following", "false")
+    gate.advance(230)
+    wait_finished_count(page, 230)
+    expect(page.locator("[data-role=follow-state]")).to_have_text(
+        "Paused — newer items are not shown"
+    )
+
+    # "Jump to latest" while the newest window is on its way and items keep moving.
+    held: list[Route] = []
+    page.route("**/items?*", lambda route: held.append(route))
+    with page.expect_request("**/items?*"):
+        page.get_by_role("button", name="Jump to latest").click()
+    page.evaluate("() => 0")  # a round trip: the route handler ran before its answer
+    [fetch] = held
+    gate.advance(260)
+    wait_finished_count(page, 260)  # the page has these events before the window arrives
+    fetch.continue_()
+    page.unroute("**/items?*")
+    expect(feed).to_have_attribute("data-following", "true")
+
+    gate.open()
+    wait_until_finished(page)
+    page.wait_for_function(f"() => ({FEED_STATE})().atBottom")
+    state = feed_state(page)
+    assert state["following"] == "true"
+    assert (state["last"], state["rows"]) == (299, FEED_WINDOW)
     assert_clean(problems)

@@ -147,6 +147,16 @@ def test_mode_valid_queues_replacements_only_while_the_target_is_out_of_reach() 
     assert s.needed() == 1
 
 
+def test_a_paused_batch_starts_nothing_but_lets_items_in_flight_finish() -> None:
+    s = state(count=3)
+    s.apply(StartItem("b1", 0, 1.0), 1.0)
+    s.pause_by_hand(2.0)
+    assert not s.apply(StartItem("b1", 1, 2.5), 2.5)  # raced the pause: stays pending
+    assert s.apply(FinishItem("b1", 0, ItemStatus.COMPLETED, 3.0), 3.0)
+    assert s.counts == {"pending": 2, "in_progress": 0, "completed": 1, "failed": 0}
+    assert names(s) == ["item.started", "batch.paused", "item.completed"]
+
+
 def test_a_manual_pause_needs_a_running_batch_with_items_left() -> None:
     s = state(count=1)
     s.pause_by_hand(2.0)

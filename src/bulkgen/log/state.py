@@ -183,7 +183,9 @@ class BatchState:
         if item is None or self.status.finished:
             return False
         if isinstance(change, StartItem):
-            if item.status != ItemStatus.PENDING.value:
+            # A paused batch starts nothing: a start that raced the pause is refused, the
+            # item stays pending and runs after a resume.
+            if item.status != ItemStatus.PENDING.value or self.status is BatchStatus.PAUSED:
                 return False
             item.started_at = change.at
             item.finished_at = None

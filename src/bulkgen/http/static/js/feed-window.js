@@ -192,9 +192,11 @@ export class FeedWindow {
       this.earlierHidden = offset > 0;
       const rows = items.filter((item) => item.status !== "pending");
       this.list.replaceChildren(...rows.map((item) => this.adopt(item)));
-      this.replayRecent();
     }
+    // Follow before replaying what arrived during the fetch: those rows must push the
+    // oldest out of the window, not hide the newest again as a paused window would.
     this.scroll.resume();
+    this.replayRecent();
     this.showControls();
   }
 

@@ -2,8 +2,11 @@
 
 ``POST /v1/chat/completions`` answers each request with the next scripted :class:`Reply`
 (``push``), or with ``script(request, number)`` when the queue is empty; by default a valid
-MCQ numbered by the request. Every request is recorded (headers and JSON body), so tests
-can check what the client sent. It runs under uvicorn in a thread, on a free port.
+MCQ numbered by the request. Every request is recorded (headers, JSON body, when it came
+and when it was answered), so tests can check what the client sent. With a ``gate``,
+request number ``n`` (from 1) is held until the gate lets index ``n - 1`` through: a
+provider that stops answering until the test says so. It runs under uvicorn in a thread,
+on a socket that listens before the server starts.
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from helpers.gate import Gate
+from helpers.server import STARTUP_SECONDS, listening_socket
 
 USAGE = (120, 80)  # prompt and completion tokens of every successful answer
 
@@ -44,6 +51,8 @@ class Recorded:
 
     headers: dict[str, str]
     body: dict[str, Any]
+    received_at: float = 0.0  # time.monotonic() when the request arrived
+    answered_at: float | None = None  # … and when its answer was ready
 
     @property
     def prompt(self) -> str:
@@ -114,56 +123,65 @@ def slow(seconds: float, number: int = 1) -> Reply:
 class FakeOpenAI:
     """The server; ``with FakeOpenAI() as fake: … fake.url + "/v1" …``."""
 
-    def __init__(self, script: Callable[[Recorded, int], Reply] | None = None) -> None:
+    def __init__(
+        self, script: Callable[[Recorded, int], Reply] | None = None, *, gate: Gate | None = None
+    ) -> None:
         self.script = script or (lambda _request, number: ok(number))
+        self.gate = gate
         self.queue: deque[Reply] = deque()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._complete, methods=["POST"]),
+                Route("/health", lambda _request: Response("ok")),
+            ]
+        )
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=1
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._socket = listening_socket("127.0.0.1")
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
 
     def push(self, *replies: Reply) -> None:
         with self._lock:
             self.queue.extend(replies)
 
-    @property
-    def url(self) -> str:
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("fake OpenAI server did not start")
-            time.sleep(0.01)
+        # The socket already listens: this answer means the server is up.
+        httpx.get(f"{self.url}/health", timeout=STARTUP_SECONDS).raise_for_status()
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        if self.gate is not None:
+            self.gate.open()
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=STARTUP_SECONDS)
+        self._socket.close()
 
     async def _complete(self, request: Request) -> Response:
+        arrived = time.monotonic()
         body = await request.json()
-        recorded = Recorded(dict(request.headers), body)
+        recorded = Recorded(dict(request.headers), body, received_at=arrived)
         with self._lock:
             self.requests.append(recorded)
             number = len(self.requests)
             reply = self.queue.popleft() if self.queue else None
         if reply is None:
             reply = self.script(recorded, number)
-        if reply.delay:
-            # Stop waiting once the client gave up, so shutdown is not held up.
-            deadline = time.monotonic() + reply.delay
-            while time.monotonic() < deadline:
-                if await request.is_disconnected():
-                    return Response(status_code=499)
-                await asyncio.sleep(0.02)
+        # Stop waiting once the client gave up, so shutdown is not held up.
+        if self.gate is not None and await _unless_disconnected(
+            request, self.gate.passage(number - 1)
+        ):
+            return Response(status_code=499)
+        if reply.delay and await _unless_disconnected(request, asyncio.sleep(reply.delay)):
+            return Response(status_code=499)
+        recorded.answered_at = time.monotonic()
         if reply.status != 200:
             return JSONResponse({"error": reply.error}, reply.status, headers=reply.headers)
         prompt, completion = reply.usage
@@ -188,3 +206,19 @@ class FakeOpenAI:
             },
             headers=reply.headers,
         )
+
+
+async def _unless_disconnected(request: Request, waiting: Awaitable[None]) -> bool:
+    """Await ``waiting`` unless the client disconnects first; True when it did."""
+    finished = asyncio.ensure_future(waiting)
+    gone = asyncio.ensure_future(_disconnect(request))
+    done, _pending = await asyncio.wait({finished, gone}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (finished, gone):
+        task.cancel()
+    return gone in done and finished not in done
+
+
+async def _disconnect(request: Request) -> None:
+    """Return when the client closes the connection (the body has been read already)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
