@@ -77,14 +77,14 @@ def relative_links(page: Path) -> list[str]:
     return [t for t in LINK.findall(prose) if not re.match(r"^[a-z][a-z0-9+.-]*:", t)]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_relative_links_resolve(page: Path) -> None:
-    for target in relative_links(page):
+@pytest.mark.parametrize("doc", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(doc: Path) -> None:
+    for target in relative_links(doc):
         path, _, anchor = target.partition("#")
-        file = (page.parent / path).resolve() if path else page
-        assert file.exists(), f"{page.name}: {target} points to a missing file"
+        file = (doc.parent / path).resolve() if path else doc
+        assert file.exists(), f"{doc.name}: {target} points to a missing file"
         if anchor and file.suffix == ".md":
-            assert anchor in anchors(file), f"{page.name}: {target} names no heading"
+            assert anchor in anchors(file), f"{doc.name}: {target} names no heading"
 
 
 def test_readme_links_every_reference_page() -> None:
