@@ -143,9 +143,15 @@ class ValidTarget:
     @classmethod
     def of(cls, config: BatchConfig) -> ValidTarget | None:
         """The target of a batch's config, or None for a batch of ``count`` attempts."""
-        if config.mode != "valid":
+        return cls.for_mode(config.mode, config.count, config.max_items)
+
+    @classmethod
+    def for_mode(cls, mode: str, count: int, max_items: int | None) -> ValidTarget | None:
+        """The target of mode ``valid`` (None for any other mode); the cap defaults to
+        ``count``."""
+        if mode != "valid":
             return None
-        return cls(config.count, config.max_items or config.count)
+        return cls(count, max_items or count)
 
     def percent(self, counts: Counts) -> float:
         """How far the batch is towards its target, 0–100 (100 only once it is met)."""

@@ -78,10 +78,9 @@ def valid_of(config_json: str) -> ValidTarget | None:
     Stored configs were validated when the batch was created, with ``max_items`` filled in.
     """
     config = json.loads(config_json)
-    if config.get("mode") != "valid":
-        return None
-    count = int(config["count"])
-    return ValidTarget(count, int(config.get("max_items") or count))
+    return ValidTarget.for_mode(
+        config.get("mode", ""), int(config["count"]), config.get("max_items")
+    )
 
 
 def record_of(row: Row[Any]) -> BatchRecord:
