@@ -74,10 +74,16 @@ def test_whole_batch_event_order_and_types(client: httpx.Client, live: LiveServe
 
 
 def test_progress_events_are_coalesced_and_carry_the_latest_durable_id(
-    client: httpx.Client, live: LiveServer
+    make_server: Callable[..., LiveServer],
 ) -> None:
-    batch = create(client, count=300, concurrency=16, generator_options={"latency_ms": [0, 5]})
-    received = read_stream(live.url, batch["id"])
+    gate = Gate(at=0)  # the batch cannot finish before the stream is open
+    live = make_server(gate=gate)
+    with httpx.Client(base_url=live.url, timeout=60) as client:
+        batch = create(client, count=300, concurrency=16, generator_options={"latency_ms": [0, 5]})
+    with open_stream(live.url, batch["id"]) as stream:
+        stream.read_until(lambda received: bool(received.frames), what="the first frame")
+        gate.open()
+        received = stream.read_to_end()
     progress = [f for f in received.frames if f.event == "batch.progress"]
     assert progress[0] is received.frames[0]  # no cursor: a snapshot comes first
     # Coalesced: far fewer than one per event (the rate itself is unit-tested on the feed).
