@@ -1,6 +1,8 @@
-"""Fixtures: real bulkgen servers on fresh SQLite files, Debian's Chromium, a fresh page.
+"""Fixtures: real bulkgen servers on fresh databases, Debian's Chromium, a fresh page.
 
-Helpers the tests share live in ``tests/helpers``.
+A test module marked ``pytest.mark.databases`` runs each of its tests twice: on a fresh
+SQLite file and on a fresh database of the session's PostgreSQL server (started through
+``scripts/postgres``). Helpers the tests share live in ``tests/helpers``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bulkgen.settings import Settings
 
 from helpers.browser import CHROMIUM, CHROMIUM_ARGS, PageProblems
 from helpers.gate import Gate, gated
+from helpers.postgres import Postgres
 from helpers.server import LiveServer, start_server
 from helpers.wait import PAGE_WAIT
 
@@ -40,8 +43,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "databases"
+    ):
+        metafunc.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """The session's PostgreSQL server (Debian's package, a temporary directory)."""
+    server = Postgres.start()
+    yield server
+    server.remove()
+
+
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: SQLite unless the test is parametrised to PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        server: Postgres = request.getfixturevalue("postgres")
+        return server.new_database()
+    return f"sqlite+aiosqlite:///{tmp_path / 'bulkgen.db'}"
+
+
+@pytest.fixture
+def make_server(database_url: str) -> Iterator[Callable[..., LiveServer]]:
     """Start servers with settings overrides, and a ``gate`` in front of their generators;
     all are stopped at the end of the test."""
     started: list[LiveServer] = []
@@ -49,7 +76,7 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
 
     def make(*, gate: Gate | None = None, **overrides: Any) -> LiveServer:
         values: dict[str, Any] = {
-            "database": tmp_path / "bulkgen.db",
+            "database_url": database_url,
             "port": 0,
             "log_level": "warning",
             "retry_backoff_seconds": 0.01,

@@ -1,4 +1,5 @@
-"""The SQL store on real SQLite files: counters, the event log, guards, recovery."""
+"""The SQL store on real databases (SQLite files and PostgreSQL): counters, the event log,
+guards, recovery."""
 
 from __future__ import annotations
 
@@ -34,9 +35,12 @@ def url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+pytestmark = pytest.mark.databases
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLStore]:
-    opened = SQLStore(url(tmp_path / "store.db"))
+async def store(database_url: str) -> AsyncIterator[SQLStore]:
+    opened = SQLStore(database_url)
     await opened.migrate()
     yield opened
     await opened.close()
@@ -144,10 +148,12 @@ async def test_recover_puts_interrupted_items_back(store: SQLStore) -> None:
     assert [e.type for e in await store.read_events(batch_id, after=3)] == ["item.requeued"]
 
 
-async def test_two_stores_on_one_file_keep_sequence_numbers_contiguous(tmp_path: Path) -> None:
-    first = SQLStore(url(tmp_path / "shared.db"))
+async def test_two_stores_on_one_database_keep_sequence_numbers_contiguous(
+    database_url: str,
+) -> None:
+    first = SQLStore(database_url)
     await first.migrate()
-    second = SQLStore(url(tmp_path / "shared.db"))
+    second = SQLStore(database_url)
     try:
         batch_id = await running_batch(first, count=200)
         writers = [first, second]
@@ -165,9 +171,9 @@ async def test_two_stores_on_one_file_keep_sequence_numbers_contiguous(tmp_path:
         await second.close()
 
 
-async def test_migrate_is_idempotent(tmp_path: Path) -> None:
+async def test_migrate_is_idempotent(database_url: str) -> None:
     for _ in range(2):
-        store = SQLStore(url(tmp_path / "again.db"))
+        store = SQLStore(database_url)
         await store.migrate()
         await store.close()
 

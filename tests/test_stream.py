@@ -16,6 +16,8 @@ from helpers.server import LiveServer
 from helpers.sse import Received, open_stream, read_stream
 from helpers.wait import wait_finished
 
+pytestmark = pytest.mark.databases
+
 
 def test_stream_headers_retry_line_and_heartbeat(make_server: Callable[..., LiveServer]) -> None:
     gate = Gate(at=1)  # the batch goes silent at its second item until the gate opens

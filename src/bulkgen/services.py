@@ -9,6 +9,7 @@ goes through the :class:`~bulkgen.log.EventLog`, which commits and then wakes vi
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from bulkgen.errors import InvalidCursor
 from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, Runner
 from bulkgen.live import FeedHub, batches_frames, viewer_frames
-from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, SQLStore, Store
+from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, Page, from_epoch
 from bulkgen.settings import Settings
 
@@ -59,9 +60,15 @@ class Services:
         ``generator_factory`` builds each batch run's generator; by default the built-in
         generators set up with ``settings``.
         """
-        store = SQLStore(settings.sqlalchemy_url)
+        origin = uuid.uuid4().hex[:12]
+        store = SQLStore(settings.sqlalchemy_url, origin=origin)
         await store.migrate()
-        bus = LocalBus()
+        bus: Bus
+        if store.postgres:
+            bus = PgBus(settings.sqlalchemy_url, origin)
+            await bus.start()
+        else:
+            bus = LocalBus()
         log = EventLog(store, bus, max_group=settings.writer_max_group)
         log.start()
         runner = Runner(store, log, settings, generator_factory=generator_factory)
@@ -81,6 +88,8 @@ class Services:
         self.hub.close()
         await self.runner.close()
         await self.log.close()
+        if isinstance(self.bus, PgBus):
+            await self.bus.close()
         await self.store.close()
 
     async def health(self) -> dict[str, object]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bulkgen.log.bus import Bus, LocalBus, Subscription
 from bulkgen.log.eventlog import EventLog, Receipt
+from bulkgen.log.pgbus import PgBus
 from bulkgen.log.sql import SQLStore
 from bulkgen.log.store import (
     Applied,
@@ -32,6 +33,7 @@ __all__ = [
     "EventRecord",
     "FinishItem",
     "LocalBus",
+    "PgBus",
     "Receipt",
     "SQLStore",
     "StartItem",

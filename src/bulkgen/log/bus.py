@@ -2,8 +2,8 @@
 
 Subscribers read the log from their own cursor, so the bus carries no payload and can
 never fall behind or grow: a wake-up that arrives while a subscriber is busy merges with
-the ones before it. ``LocalBus`` serves one process; a cross-process bus (PostgreSQL
-LISTEN/NOTIFY, Redis) implements the same two methods.
+the ones before it. ``LocalBus`` serves one process; :class:`~bulkgen.log.pgbus.PgBus`
+adds PostgreSQL LISTEN/NOTIFY for several processes and implements the same two methods.
 
 A wake-up may be marked ``urgent`` (a user's control action: cancel, pause, resume,
 retry). Subscribers coalesce ordinary wake-ups, waiting a little between reads so a burst
@@ -69,8 +69,16 @@ class LocalBus:
         self._subscribers: dict[str, set[_LocalSubscription]] = {}
 
     async def publish(self, batch_id: str, *, urgent: bool = False) -> None:
+        self.wake(batch_id, urgent)
+
+    def wake(self, batch_id: str, urgent: bool) -> None:
+        """Wake the batch's subscribers in this process (from any coroutine, no await)."""
         for subscription in self._subscribers.get(batch_id, ()):
             subscription.wake(urgent)
+
+    def batch_ids(self) -> list[str]:
+        """The batches someone in this process follows."""
+        return list(self._subscribers)
 
     @contextmanager
     def subscribe(self, batch_id: str) -> Iterator[Subscription]:

@@ -1,25 +1,32 @@
-"""The SQL store: SQLAlchemy 2 Core over asyncio; SQLite (WAL) by default.
+"""The SQL store: SQLAlchemy 2 Core over asyncio; SQLite (WAL) by default, PostgreSQL
+(psycopg 3) for several processes.
 
-Writes go through one engine whose transactions take the database's write lock at BEGIN
-(``BEGIN IMMEDIATE`` on SQLite), so sequence numbers read from the batch row and written
-back in the same transaction stay contiguous even with several processes on one file.
-Reads use a separate pool and never wait for writers (WAL).
+Every write transaction locks the rows of the batches it changes (``SELECT … FOR UPDATE``
+in batch-id order on PostgreSQL; SQLite takes its one write lock at ``BEGIN IMMEDIATE``),
+so sequence numbers read from the batch row and written back in the same transaction stay
+contiguous with any number of writers in any number of processes. Reads use a separate
+pool and never wait for writers.
+
+On PostgreSQL each write transaction also sends a ``NOTIFY`` for every batch it changed
+(:mod:`bulkgen.log.pgbus`): it is delivered on commit, never before, and never for a
+transaction that rolled back.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, func, select, update
+from sqlalchemy import Connection, event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bulkgen.errors import NotFound
+from bulkgen.log.pgbus import CHANNEL, notification
 from bulkgen.log.rows import PROGRESS_COLUMNS, item_of, progress_of, record_of
 from bulkgen.log.schema import batches, events, items
 from bulkgen.log.store import Applied, BatchRecord, Change, EventRecord
@@ -28,11 +35,18 @@ from bulkgen.models import BatchConfig, BatchStatus, Item, ItemStatus
 from bulkgen.progress import ProgressState
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATE_KEY = 0x62756C6B67656E  # "bulkgen": the advisory lock migrations take
+_MIGRATE_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
 def _create_engine(url: str, *, writer: bool) -> AsyncEngine:
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_size=1 if writer else 10)
+        # pre_ping: after the database server restarted, a pooled connection is found
+        # dead and replaced before use instead of failing the next statement.
+        return create_async_engine(
+            url, pool_size=1 if writer else 10, max_overflow=2, pool_pre_ping=True
+        )
     engine = create_async_engine(url, pool_size=1 if writer else 8, max_overflow=0)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -55,10 +69,25 @@ def _create_engine(url: str, *, writer: bool) -> AsyncEngine:
 class SQLStore:
     """The store on a SQL database (SQLite file by default)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, origin: str = "") -> None:
         self.url = url
+        self.postgres = url.startswith("postgresql")
+        #: Names this process in its notifications, so its own bus can skip them.
+        self.origin = origin
         self._write = _create_engine(url, writer=True)
         self._read = _create_engine(url, writer=False)
+
+    async def _announce(
+        self, conn: AsyncConnection, batch_ids: Iterable[str], urgent: bool
+    ) -> None:
+        """Inside the write transaction: wake other processes' viewers once it commits."""
+        if not self.postgres:
+            return
+        for batch_id in batch_ids:
+            await conn.execute(
+                _NOTIFY,
+                {"channel": CHANNEL, "payload": notification(batch_id, urgent, self.origin)},
+            )
 
     async def migrate(self) -> None:
         if self.url.startswith("sqlite"):
@@ -66,6 +95,9 @@ class SQLStore:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
         async with self._write.begin() as conn:
+            if self.postgres:
+                # Processes starting together migrate one after the other.
+                await conn.execute(_MIGRATE_LOCK, {"key": _MIGRATE_KEY})
             await conn.run_sync(_upgrade)
 
     async def ping(self) -> None:
@@ -242,6 +274,7 @@ class SQLStore:
             state = await lock_one(conn, batch_id)
             state.mark_running(now)
             await write_back(conn, {batch_id: state})
+            await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
 
     async def pause(self, batch_id: str, now: float) -> BatchRecord:
@@ -249,6 +282,7 @@ class SQLStore:
             state = await lock_one(conn, batch_id)
             state.pause_by_hand(now)
             await write_back(conn, {batch_id: state})
+            await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
 
     async def resume(self, batch_id: str, now: float) -> BatchRecord:
@@ -256,6 +290,7 @@ class SQLStore:
             state = await lock_one(conn, batch_id)
             state.resume(now)
             await write_back(conn, {batch_id: state})
+            await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
 
     async def set_backoff(self, batch_id: str, until: float) -> None:
@@ -268,12 +303,15 @@ class SQLStore:
                 )
                 .values(backoff_until=until)
             )
+            await self._announce(conn, [batch_id], urgent=True)
 
     async def fail_batch(self, batch_id: str, message: str, now: float) -> bool:
         async with self._write.begin() as conn:
             state = await lock_one(conn, batch_id)
             failed = state.fail(message, now)
             await write_back(conn, {batch_id: state})
+            if failed:
+                await self._announce(conn, [batch_id], urgent=True)
             return failed
 
     # -- the hot path --------------------------------------------------------------------
@@ -298,6 +336,7 @@ class SQLStore:
                 if state.events:
                     applied.batches.add(batch_id)
             await write_back(conn, states)
+            await self._announce(conn, sorted(applied.batches), urgent=False)
         return applied
 
     async def cancel(self, batch_id: str, now: float) -> BatchRecord:
@@ -306,6 +345,7 @@ class SQLStore:
             state.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
             state.cancel(now)
             await write_back(conn, {batch_id: state})
+            await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
 
     async def requeue_failed(self, batch_id: str, now: float, reason: str | None = None) -> int:
@@ -314,6 +354,7 @@ class SQLStore:
             failed = await item_states(conn, batch_id, None, ItemStatus.FAILED, with_error=True)
             requeued = state.requeue(failed, reason, now)
             await write_back(conn, {batch_id: state})
+            await self._announce(conn, [batch_id], urgent=True)
             return requeued
 
     async def recover(self, now: float) -> list[str]:
@@ -332,6 +373,7 @@ class SQLStore:
                 state.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
                 state.recover(now)
             await write_back(conn, states)
+            await self._announce(conn, sorted(states), urgent=True)
             # A paused batch stays paused until a user resumes it.
             return [row.id for row in found if row.status != BatchStatus.PAUSED.value]
 

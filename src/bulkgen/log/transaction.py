@@ -81,7 +81,9 @@ def state_of(row: Row[Any]) -> BatchState:
 
 async def lock(conn: AsyncConnection, batch_ids: list[str]) -> dict[str, BatchState]:
     """Lock the batch rows for this transaction; NotFound when a single batch is missing."""
-    rows = await conn.execute(select(batches).where(batches.c.id.in_(batch_ids)).with_for_update())
+    # In id order, so two transactions that lock the same batches cannot deadlock.
+    query = select(batches).where(batches.c.id.in_(batch_ids)).order_by(batches.c.id)
+    rows = await conn.execute(query.with_for_update())
     found = {row.id: state_of(row) for row in rows}
     missing = set(batch_ids) - set(found)
     if missing and len(batch_ids) == 1:
