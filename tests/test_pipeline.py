@@ -10,7 +10,7 @@ import pytest
 
 from bulkgen.errors import TransientGenerationError
 from bulkgen.generation import GenerationRequest
-from bulkgen.generation.batch_run import JITTER, MAX_RETRY_AFTER_SECONDS, backoff_seconds
+from bulkgen.generation.item_work import JITTER, MAX_RETRY_AFTER_SECONDS, backoff_seconds
 from bulkgen.models import BatchConfig, BatchStatus, GeneratedItem, ItemStatus, Option
 from bulkgen.services import Services
 from bulkgen.settings import Settings
@@ -213,7 +213,7 @@ def test_backoff_doubles_honours_retry_after_and_adds_bounded_jitter() -> None:
 async def test_a_transient_error_s_retry_after_delays_the_next_attempt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bulkgen.generation import batch_run
+    from bulkgen.generation import item_work
 
     waits: list[float] = []
 
@@ -221,7 +221,7 @@ async def test_a_transient_error_s_retry_after_delays_the_next_attempt(
         waits.append(backoff_seconds(base, failures, retry_after))
         return waits[-1]
 
-    monkeypatch.setattr(batch_run, "backoff_seconds", recording_backoff)
+    monkeypatch.setattr(item_work, "backoff_seconds", recording_backoff)
 
     class Limited:
         name = "limited"

@@ -12,45 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 
-from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
-from bulkgen.generation import GenerationRequest, Generator, close_generator
-from bulkgen.generation.validators import stem_key, validate_item
-from bulkgen.log import EventLog, FinishItem, Receipt, StartItem, Store
-from bulkgen.models import (
-    Attempt,
-    BatchConfig,
-    GeneratedItem,
-    ItemError,
-    ItemStatus,
-    RuleResult,
-    Severity,
-    from_epoch,
-)
+from bulkgen.generation.base import Generator, close_generator
+from bulkgen.generation.item_work import ItemWork
+from bulkgen.log import EventLog, Receipt, StartItem, Store
+from bulkgen.models import BatchConfig
 from bulkgen.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _PAGE = 256
-#: Longest wait a provider's ``Retry-After`` can impose before an item's next attempt.
-MAX_RETRY_AFTER_SECONDS = 60.0
-#: The jitter added to a wait, as a share of it: U(0, JITTER × wait).
-JITTER = 0.25
-
-
-def backoff_seconds(base: float, failures: int, retry_after: float | None = None) -> float:
-    """The wait before the next attempt after ``failures`` failed ones.
-
-    ``base × 2^(failures − 1)``, or what the provider asked (``Retry-After``, at most
-    ``MAX_RETRY_AFTER_SECONDS``) when that is longer, plus up to a quarter of it at random
-    so that the workers a rate limit hit together do not come back together.
-    """
-    wait = base * 2.0 ** (failures - 1)
-    if retry_after is not None:
-        wait = max(wait, min(retry_after, MAX_RETRY_AFTER_SECONDS))
-    return wait + random.uniform(0, JITTER * wait)
 
 
 class BatchRun:
@@ -82,13 +54,11 @@ class BatchRun:
         self._queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue(maxsize=config.concurrency)
         self._claimed: set[int] = set()
         self._workers: list[asyncio.Task[None]] = []
-        self._seen_stems: set[str] = set()
         self._poked = asyncio.Event()
         self._stopping = False
         self._holding = False
         #: True once the run has decided to end (a paused run that drained its workers).
         self.ending = False
-        self._backoff_until = 0.0
         #: Only a batch with an early stop can be paused by a commit: only its finishes
         #: ask the log what their commit applied.
         self._early_stop = config.early_stop is not None and config.early_stop.enabled
@@ -110,7 +80,14 @@ class BatchRun:
         self._poked.set()
 
     async def run(self) -> None:
-        self._seen_stems = await self._store.passed_stem_keys(self.batch_id)
+        self._maker = ItemWork(
+            self.batch_id,
+            self.config,
+            event_log=self._log,
+            generator=self._generator,
+            settings=self._settings,
+            seen_stems=await self._store.passed_stem_keys(self.batch_id),
+        )
         self._workers = [
             asyncio.create_task(self._worker()) for _ in range(self.config.concurrency)
         ]
@@ -186,7 +163,7 @@ class BatchRun:
                 return  # taken before the pause: it stays pending
             started = time.time()
             await self._log.submit(StartItem(self.batch_id, index, started))
-            finished = await self._generate(index, prior_attempts)
+            finished = await self._maker.make(index, prior_attempts)
             if self._early_stop:
                 receipt = await self._log.submit_with_receipt(finished)
                 receipt.add_done_callback(self._committed)
@@ -197,115 +174,3 @@ class BatchRun:
         """A finish was committed: hold the run if that commit paused the batch."""
         if not receipt.cancelled() and self.batch_id in receipt.result().paused:
             self.hold()
-
-    async def _generate(self, index: int, prior_attempts: int) -> FinishItem:
-        attempts: list[Attempt] = []
-        last = prior_attempts + self._settings.max_attempts
-        for number in range(prior_attempts + 1, last + 1):
-            began = time.time()
-            outcome = await self._attempt(index, number)
-            ended = time.time()
-            if isinstance(outcome, GeneratedItem):
-                attempts.append(
-                    Attempt(
-                        number=number, started_at=from_epoch(began), finished_at=from_epoch(ended)
-                    )
-                )
-                return self._validated(index, attempts, outcome)
-            attempts.append(
-                Attempt(
-                    number=number,
-                    started_at=from_epoch(began),
-                    finished_at=from_epoch(ended),
-                    error_kind=outcome.kind,
-                    error_message=outcome.message,
-                )
-            )
-            if not outcome.transient or number == last:
-                return self._failed(index, attempts, outcome)
-            retry_after = (
-                outcome.retry_after if isinstance(outcome, TransientGenerationError) else None
-            )
-            if retry_after is not None:
-                await self._record_backoff(retry_after)
-            await asyncio.sleep(
-                backoff_seconds(self._settings.retry_backoff_seconds, len(attempts), retry_after)
-            )
-        raise AssertionError("unreachable: the last attempt always returns")
-
-    async def _record_backoff(self, retry_after: float) -> None:
-        """Keep the provider's back-off on the batch row, for the progress snapshot.
-
-        Workers hit by one rate limit ask for about the same time: only a wait that ends
-        more than a second after the one already recorded is written.
-        """
-        until = time.time() + min(retry_after, MAX_RETRY_AFTER_SECONDS)
-        if until <= self._backoff_until + 1.0:
-            return
-        self._backoff_until = until
-        try:
-            await self._log.set_backoff(self.batch_id, until)
-        except Exception:
-            log.exception("could not record the back-off of batch %s", self.batch_id)
-
-    async def _attempt(self, index: int, number: int) -> GeneratedItem | GenerationError:
-        request = GenerationRequest(
-            batch_id=self.batch_id,
-            index=index,
-            attempt=number,
-            topic=self.config.topic,
-            item_type=self.config.item_type,
-            difficulty=self.config.difficulty,
-            model=self.config.model,
-        )
-        try:
-            return await self._generator.generate(request)
-        except GenerationError as error:
-            return error
-        except Exception as error:
-            # A bug in a generator fails the item, never the batch or the worker.
-            log.exception("generator %s crashed on item %d", self._generator.name, index)
-            return PermanentGenerationError(
-                "generator_error", f"{type(error).__name__}: {error}"[:500]
-            )
-
-    def _failed(self, index: int, attempts: list[Attempt], error: GenerationError) -> FinishItem:
-        detail = error.message
-        if error.transient and len(attempts) > 1:
-            detail = f"{error.message} (gave up after {len(attempts)} attempts)"
-        return FinishItem(
-            batch_id=self.batch_id,
-            index=index,
-            status=ItemStatus.FAILED,
-            at=time.time(),
-            attempts=tuple(attempts),
-            error=ItemError(kind=error.kind, message=detail, transient=error.transient),
-        )
-
-    def _validated(self, index: int, attempts: list[Attempt], item: GeneratedItem) -> FinishItem:
-        results = validate_item(item, seen_stems=self._seen_stems, topic=self.config.topic)
-        errors = [r for r in results if r.severity is Severity.ERROR]
-        warnings = tuple(r for r in results if r.severity is Severity.WARNING)
-        key = None if errors else stem_key(item.stem)
-        if key is not None:
-            self._seen_stems.add(key)
-        return FinishItem(
-            batch_id=self.batch_id,
-            index=index,
-            status=ItemStatus.FAILED if errors else ItemStatus.COMPLETED,
-            at=time.time(),
-            attempts=tuple(attempts),
-            result=item,
-            warnings=warnings,
-            error=_validation_error(errors) if errors else None,
-            stem_key=key,
-        )
-
-
-def _validation_error(errors: list[RuleResult]) -> ItemError:
-    names = ", ".join(r.rule for r in errors)
-    return ItemError(
-        kind="validation",
-        message=f"failed {len(errors)} item-writing rule{'s' if len(errors) > 1 else ''}: {names}",
-        rules=errors,
-    )
