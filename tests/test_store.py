@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from bulkgen.errors import Conflict, NotFound
 from bulkgen.log import FinishItem, SQLStore, StartItem
-from bulkgen.log.sql import MIGRATIONS
+from bulkgen.log.engine import MIGRATIONS
 from bulkgen.models import (
     BatchConfig,
     BatchStatus,

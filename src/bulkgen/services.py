@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from bulkgen.errors import InvalidCursor
 from bulkgen.generation import check_runnable
-from bulkgen.generation.runner import GeneratorFactory, Runner
+from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
+from bulkgen.generation.workers import Workers
 from bulkgen.live import FeedHub, batches_frames, viewer_frames
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, Page, from_epoch
@@ -48,8 +49,9 @@ class Services:
     store: Store
     bus: Bus
     log: EventLog
-    runner: Runner
+    runner: Runner | QueueRunner
     hub: FeedHub
+    workers: Workers | None = None
 
     @classmethod
     async def start(
@@ -71,7 +73,16 @@ class Services:
             bus = LocalBus()
         log = EventLog(store, bus, max_group=settings.writer_max_group)
         log.start()
-        runner = Runner(store, log, settings, generator_factory=generator_factory)
+        runner: Runner | QueueRunner
+        workers = None
+        if store.jobs:
+            runner = QueueRunner(log)
+            if settings.workers:
+                factory = generator_factory or default_factory(settings)
+                workers = Workers(store, log, settings, factory)
+                await workers.start()
+        else:
+            runner = Runner(store, log, settings, generator_factory=generator_factory)
         hub = FeedHub(
             store,
             bus,
@@ -79,13 +90,15 @@ class Services:
             progress_interval=settings.progress_interval_seconds,
             poll_seconds=settings.feed_poll_seconds,
         )
-        services = cls(settings, store, bus, log, runner, hub)
+        services = cls(settings, store, bus, log, runner, hub, workers)
         await runner.resume()
         return services
 
     async def stop(self) -> None:
         """End live streams, stop generating, commit what is queued, close the store."""
         self.hub.close()
+        if self.workers is not None:
+            await self.workers.close()
         await self.runner.close()
         await self.log.close()
         if isinstance(self.bus, PgBus):

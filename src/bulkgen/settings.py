@@ -85,6 +85,20 @@ class Settings(BaseSettings):
         le=60,
         description="Delay before the second attempt; doubles on each further attempt.",
     )
+    workers: bool = Field(
+        default=True,
+        description="Generate items in this process. With PostgreSQL, `false` makes an "
+        "API/pages-only replica (`bulkgen serve --no-workers`) and `bulkgen worker` "
+        "processes generate; with SQLite generation always runs in the server.",
+    )
+    worker_stalled_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="PostgreSQL workers: a worker whose heartbeat (sent every quarter of "
+        "this) is older than this is taken for dead, and its items are generated again "
+        "by another worker within this plus 5 s.",
+    )
     writer_max_group: int = Field(
         default=2000,
         ge=1,

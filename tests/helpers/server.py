@@ -90,14 +90,24 @@ def start_server(
 
 
 class ServerProcess:
-    """``python -m bulkgen serve`` in a child process on a SQLite file.
+    """``python -m bulkgen serve`` in a child process (by default on a SQLite file), or
+    any other ``bulkgen`` command given as ``args`` (``worker``, ``serve --no-workers``).
 
-    It listens on a free port (``url`` is known once it started), which may change when it
-    is started again.
+    A server listens on a free port (``url`` is known once it started), which may change
+    when it is started again. A child is ready when its log matches ``ready``.
     """
 
-    def __init__(self, database: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database: Path | None = None,
+        env: dict[str, str] | None = None,
+        *,
+        args: list[str] | None = None,
+        ready: str = r"Uvicorn running on (http://\S+)",
+    ) -> None:
         self.database = database
+        self.args = args
+        self.ready = ready
         self.env = {**os.environ, **(env or {})}
         self.url = ""
         self.log: list[str] = []
@@ -105,8 +115,12 @@ class ServerProcess:
         self._drain: threading.Thread | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "bulkgen", "serve", "--database", str(self.database)]
-        command += ["--port", "0", "--log-level", "info"]  # uvicorn says where it listens
+        args = self.args or ["serve", "--database", str(self.database)]
+        command = [sys.executable, "-m", "bulkgen", *args]
+        if args[0] == "serve":
+            command += ["--port", "0", "--log-level", "info"]  # uvicorn says where it listens
+        else:
+            command += ["--log-level", "info"]
         process = subprocess.Popen(
             command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -120,9 +134,9 @@ class ServerProcess:
             with process.stderr:
                 for line in process.stderr:
                     self.log.append(line)
-                    running = re.search(r"Uvicorn running on (http://\S+)", line)
-                    if running:
-                        found.append(running[1])
+                    running = re.search(self.ready, line)
+                    if running and not ready.is_set():
+                        found.append(running[1] if running.groups() else "")
                         ready.set()
             ready.set()  # the child exited
 

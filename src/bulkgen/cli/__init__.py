@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bulkgen.cli.batch import batch_app
-from bulkgen.http.server import Server, serve
+from bulkgen.http.server import Server, run_worker, serve
 from bulkgen.models import BatchConfig, DemoOptions
 from bulkgen.settings import Settings
 
@@ -36,6 +36,13 @@ console = Console(stderr=True)
 
 DatabaseOpt = Annotated[
     Path | None, typer.Option("--database", help="SQLite file [env: BULKGEN_DATABASE]")
+]
+DatabaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db [env: BULKGEN_DATABASE_URL]",
+    ),
 ]
 HostOpt = Annotated[str | None, typer.Option("--host", help="Bind address [env: BULKGEN_HOST]")]
 PortOpt = Annotated[int | None, typer.Option("--port", help="Port [env: BULKGEN_PORT]")]
@@ -78,18 +85,64 @@ def base_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+def _where(settings: Settings) -> str:
+    if settings.database_url is None:
+        return str(settings.database)
+    return settings.database_url.split("://", 1)[0] + "://…"  # never the password
+
+
 @app.command(name="serve")
 def serve_command(
     database: DatabaseOpt = None,
+    database_url: DatabaseUrlOpt = None,
     host: HostOpt = None,
     port: PortOpt = None,
     log_level: LogOpt = None,
+    workers: Annotated[
+        bool,
+        typer.Option(
+            "--workers/--no-workers",
+            help="Generate items in this process; --no-workers serves API and pages only "
+            "(PostgreSQL, with `bulkgen worker` processes) [env: BULKGEN_WORKERS]",
+        ),
+    ] = True,
 ) -> None:
     """Run the bulkgen server (SQLite and the offline generator by default)."""
-    settings = load_settings(database=database, host=host, port=port, log_level=log_level)
+    settings = load_settings(
+        database=database,
+        database_url=database_url,
+        host=host,
+        port=port,
+        log_level=log_level,
+        workers=None if workers else False,
+    )
+    if not settings.workers and not _postgres(settings):
+        console.print(
+            "[red]error:[/red] --no-workers needs PostgreSQL (--database-url "
+            "postgresql+psycopg://…): with SQLite, generation runs in the server"
+        )
+        raise typer.Exit(2)
     _check_port(settings)
-    console.print(f"bulkgen serving on {base_url(settings)} (database: {settings.database})")
+    console.print(f"bulkgen serving on {base_url(settings)} (database: {_where(settings)})")
     asyncio.run(serve(settings))
+
+
+def _postgres(settings: Settings) -> bool:
+    return settings.sqlalchemy_url.startswith("postgresql")
+
+
+@app.command()
+def worker(database_url: DatabaseUrlOpt = None, log_level: LogOpt = None) -> None:
+    """Run a generation worker (PostgreSQL): it takes slots of running batches until stopped."""
+    settings = load_settings(database_url=database_url, log_level=log_level, workers=True)
+    if not _postgres(settings):
+        console.print(
+            "[red]error:[/red] workers need PostgreSQL: set --database-url or "
+            "BULKGEN_DATABASE_URL to postgresql+psycopg://user@host/database"
+        )
+        raise typer.Exit(2)
+    console.print(f"bulkgen worker on {_where(settings)} (Ctrl-C stops it)")
+    asyncio.run(run_worker(settings))
 
 
 @app.command()

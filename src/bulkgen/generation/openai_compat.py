@@ -33,7 +33,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest
-from bulkgen.generation.ratelimit import RateLimiter
+from bulkgen.generation.ratelimit import Limiter, RateLimiter
 from bulkgen.models import Difficulty, GeneratedItem, ItemType, OpenAIOptions, Option, TokenUsage
 
 __all__ = ["ITEM_SCHEMA", "MAX_RAW_TEXT", "OpenAIGenerator", "build_messages", "retry_after"]
@@ -170,7 +170,7 @@ class OpenAIGenerator:
                 max_retries=0,  # the pipeline retries, with backoff that honours Retry-After
             )
         )
-        self.limiter = RateLimiter(options.requests_per_minute or requests_per_minute)
+        self.limiter: Limiter = RateLimiter(options.requests_per_minute or requests_per_minute)
 
     async def generate(self, request: GenerationRequest) -> GeneratedItem:
         """One item from the model, or the generation error its answer amounts to."""

@@ -10,6 +10,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    """Paces one batch's requests: :class:`RateLimiter` in one process,
+    :class:`~bulkgen.generation.workers.SharedRateLimiter` across workers."""
+
+    interval: float
+
+    async def acquire(self) -> None:
+        """Wait for this caller's request slot."""
+
+    def hold_off(self, seconds: float) -> None:
+        """Hand out no slot for ``seconds`` from now (the provider asked to wait)."""
 
 
 class RateLimiter:

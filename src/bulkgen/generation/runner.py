@@ -132,3 +132,34 @@ class Runner:
     @property
     def running(self) -> list[str]:
         return list(self._runs)
+
+
+class QueueRunner:
+    """The runner of a process on PostgreSQL: batches run as slot jobs of distributed
+    workers (:mod:`bulkgen.generation.workers`), which the store defers in the same
+    transaction that makes a batch runnable; so starting, holding and resuming need
+    nothing here, and cancelling is the log's alone."""
+
+    def __init__(self, event_log: EventLog) -> None:
+        self._log = event_log
+
+    async def resume(self) -> list[str]:
+        return []  # slots of dead workers are retried by the janitor
+
+    async def start(self, batch_id: str) -> None:
+        return None
+
+    def hold(self, batch_id: str) -> None:
+        return None
+
+    async def cancel(self, batch_id: str) -> BatchRecord:
+        # Items being generated end on their own: their finishes are not counted, and
+        # their slots find the batch stopped at their next claim.
+        return await self._log.cancel(batch_id)
+
+    async def close(self) -> None:
+        return None
+
+    @property
+    def running(self) -> list[str]:
+        return []

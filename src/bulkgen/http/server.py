@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
+import signal
 from collections.abc import Awaitable, Callable
 from types import FrameType
 
@@ -97,3 +99,21 @@ async def serve(
         await on_started(server)
     await task
     return True
+
+
+async def run_worker(settings: Settings) -> None:
+    """A worker process: generation only, no HTTP; stops on SIGINT or SIGTERM, letting
+    running items finish for a bounded time."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    services = await Services.start(settings)
+    logging.getLogger("bulkgen").info("worker ready")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await services.stop()

@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from bulkgen.log.bus import Bus
+from bulkgen.log.slots import Claim
 from bulkgen.log.store import Applied, BatchRecord, Change, FinishItem, StartItem, Store
 from bulkgen.models import BatchConfig
 
@@ -65,6 +66,7 @@ class _Command(Generic[T]):
 
     run: Callable[[float], Awaitable[T]]
     batch_ids: Callable[[T], list[str]]
+    urgent: bool = True
     done: asyncio.Future[T] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -178,10 +180,37 @@ class EventLog:
         """After a restart: in-flight items back to pending; the batches to run again."""
         return await self._command(self._store.recover, lambda ids: list(ids))
 
+    # -- distributed workers (PostgreSQL; see bulkgen.log.slots) ---------------------------
+
+    async def claim(self, batch_id: str, slot: int) -> Claim:
+        """The next item for ``slot`` of the batch, after putting back what it left."""
+
+        def changed(claimed: Claim) -> list[str]:
+            return [batch_id] if claimed.index >= 0 or claimed.recovered else []
+
+        return await self._command(
+            lambda now: self._store.claim(batch_id, slot, now), changed, urgent=False
+        )
+
+    async def ensure_slots(self, batch_id: str) -> int:
+        return await self._command(lambda _now: self._store.ensure_slots(batch_id), lambda _: [])
+
+    async def reserve_request(self, batch_id: str, interval: float) -> float:
+        return await self._command(
+            lambda now: self._store.reserve_request(batch_id, interval, now), lambda _: []
+        )
+
+    async def hold_requests(self, batch_id: str, until: float) -> None:
+        await self._command(lambda _now: self._store.hold_requests(batch_id, until), lambda _: [])
+
     async def _command(
-        self, run: Callable[[float], Awaitable[T]], batch_ids: Callable[[T], list[str]]
+        self,
+        run: Callable[[float], Awaitable[T]],
+        batch_ids: Callable[[T], list[str]],
+        *,
+        urgent: bool = True,
     ) -> T:
-        command = _Command(run, batch_ids)
+        command = _Command(run, batch_ids, urgent)
         await self._queue.put(command)
         return await command.done
 
@@ -257,7 +286,7 @@ class EventLog:
         self.transactions += 1
         # Viewers are woken before the caller hears back: when a cancel returns, its
         # events are on their way to every open stream.
-        await self._publish(command.batch_ids(result), urgent=True)
+        await self._publish(command.batch_ids(result), urgent=command.urgent)
         if not command.done.done():
             command.done.set_result(result)
 

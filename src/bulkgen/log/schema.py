@@ -39,6 +39,9 @@ batches = Table(
     Column("pause", Text),
     Column("early_stop_checked", Integer, nullable=False, default=0, server_default="0"),
     Column("backoff_until", Float),
+    # Distributed workers (migration 0004): the next free request slot of the batch's
+    # provider rate limit, shared by all its workers (epoch seconds).
+    Column("next_request_at", Float),
 )
 Index("ix_batches_owner_created", batches.c.owner, batches.c.created_at)
 Index("ix_batches_status", batches.c.status)
@@ -56,6 +59,8 @@ items = Table(
     Column("warnings", Text),
     Column("error", Text),
     Column("stem_key", Text),
+    # The batch slot whose worker claimed the item (migration 0004; distributed workers).
+    Column("slot", Integer),
 )
 Index("ix_items_batch_status_idx", items.c.batch_id, items.c.status, items.c.idx)
 

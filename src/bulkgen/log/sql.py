@@ -18,64 +18,39 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, event, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bulkgen.errors import NotFound
+from bulkgen.log.engine import create_engine, upgrade
 from bulkgen.log.pgbus import CHANNEL, notification
 from bulkgen.log.rows import PROGRESS_COLUMNS, item_of, progress_of, record_of
 from bulkgen.log.schema import batches, events, items
+from bulkgen.log.slots import SlotMethods, apply_queue_schema, defer_slots
 from bulkgen.log.store import Applied, BatchRecord, Change, EventRecord
 from bulkgen.log.transaction import item_states, lock, lock_one, write_back
 from bulkgen.models import BatchConfig, BatchStatus, Item, ItemStatus
 from bulkgen.progress import ProgressState
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATE_KEY = 0x62756C6B67656E  # "bulkgen": the advisory lock migrations take
 _MIGRATE_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
-def _create_engine(url: str, *, writer: bool) -> AsyncEngine:
-    if not url.startswith("sqlite"):
-        # pre_ping: after the database server restarted, a pooled connection is found
-        # dead and replaced before use instead of failing the next statement.
-        return create_async_engine(
-            url, pool_size=1 if writer else 10, max_overflow=2, pool_pre_ping=True
-        )
-    engine = create_async_engine(url, pool_size=1 if writer else 8, max_overflow=0)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so BEGIN is ours to emit.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
-
-    return engine
-
-
-class SQLStore:
+class SQLStore(SlotMethods):
     """The store on a SQL database (SQLite file by default)."""
 
     def __init__(self, url: str, *, origin: str = "") -> None:
         self.url = url
         self.postgres = url.startswith("postgresql")
+        #: PostgreSQL: batches run as slot jobs of distributed workers (:mod:`.slots`),
+        #: deferred in the transactions that make a batch runnable.
+        self.jobs = self.postgres
         #: Names this process in its notifications, so its own bus can skip them.
         self.origin = origin
-        self._write = _create_engine(url, writer=True)
-        self._read = _create_engine(url, writer=False)
+        self._write = create_engine(url, writer=True)
+        self._read = create_engine(url, writer=False)
 
     async def _announce(
         self, conn: AsyncConnection, batch_ids: Iterable[str], urgent: bool
@@ -98,7 +73,9 @@ class SQLStore:
             if self.postgres:
                 # Processes starting together migrate one after the other.
                 await conn.execute(_MIGRATE_LOCK, {"key": _MIGRATE_KEY})
-            await conn.run_sync(_upgrade)
+            await conn.run_sync(upgrade)
+            if self.jobs:
+                await apply_queue_schema(conn)
 
     async def ping(self) -> None:
         async with self._read.connect() as conn:
@@ -138,6 +115,8 @@ class SQLStore:
                     for i in range(config.count)
                 ],
             )
+            if self.jobs:
+                await defer_slots(conn, batch_id, config.concurrency)
             return await self._batch_in(conn, batch_id, None)
 
     async def get_batch(self, batch_id: str, owner: str | None) -> BatchRecord:
@@ -290,6 +269,8 @@ class SQLStore:
             state = await lock_one(conn, batch_id)
             state.resume(now)
             await write_back(conn, {batch_id: state})
+            if self.jobs:
+                await defer_slots(conn, batch_id, state.config.concurrency)
             await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
 
@@ -354,6 +335,8 @@ class SQLStore:
             failed = await item_states(conn, batch_id, None, ItemStatus.FAILED, with_error=True)
             requeued = state.requeue(failed, reason, now)
             await write_back(conn, {batch_id: state})
+            if self.jobs:
+                await defer_slots(conn, batch_id, state.config.concurrency)
             await self._announce(conn, [batch_id], urgent=True)
             return requeued
 
@@ -376,10 +359,3 @@ class SQLStore:
             await self._announce(conn, sorted(states), urgent=True)
             # A paused batch stays paused until a user resumes it.
             return [row.id for row in found if row.status != BatchStatus.PAUSED.value]
-
-
-def _upgrade(connection: Connection) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")

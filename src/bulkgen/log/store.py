@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bulkgen.models import (
     Attempt,
@@ -22,6 +22,9 @@ from bulkgen.models import (
     RuleResult,
 )
 from bulkgen.progress import Counts, ProgressState
+
+if TYPE_CHECKING:
+    from bulkgen.log.slots import Claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +193,20 @@ class Store(Protocol):
     async def recover(self, now: float) -> list[str]:
         """After a restart: in-flight items back to pending; the ids of the batches to run
         again (queued or running; a paused batch stays paused)."""
+
+    # Distributed workers (PostgreSQL): see bulkgen.log.slots.
+
+    async def claim(self, batch_id: str, slot: int, now: float) -> Claim:
+        """Put back what ``slot`` left in progress, then take the next pending item."""
+
+    async def ensure_slots(self, batch_id: str) -> int:
+        """Defer jobs for the slots of a runnable batch that have none; how many."""
+
+    async def runnable_batches(self) -> list[str]:
+        """Queued or running batches with items to generate or in flight."""
+
+    async def reserve_request(self, batch_id: str, interval: float, now: float) -> float:
+        """Take the batch's next free request slot (epoch seconds)."""
+
+    async def hold_requests(self, batch_id: str, until: float) -> None:
+        """No request slot of the batch before ``until``."""
