@@ -95,9 +95,7 @@ def follow(cluster: Cluster, batch_id: str, actions: dict[int, Any]) -> list[Fra
                     events.extend(stream.received.durable)
                 return events
         except (httpx.TransportError, AssertionError) as error:
-            print(
-                f"{time.monotonic():.1f} stream broke after {len(events)} events: {error!r}"[:300]
-            )
+            print(f"stream broke after {len(events)} events: {error!r}"[:300])
             replica = 1 - replica
 
 
