@@ -34,11 +34,12 @@ WORKER_ENV = {
 
 
 class Cluster:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, replicas: int = 2, workers: int = 3) -> None:
         env = {"BULKGEN_DATABASE_URL": url, **WORKER_ENV}
-        self.replicas = [ServerProcess(env=env, args=["serve", "--no-workers"]) for _ in range(2)]
+        serve = ["serve", "--no-workers"]
+        self.replicas = [ServerProcess(env=env, args=serve) for _ in range(replicas)]
         self.workers = [
-            ServerProcess(env=env, args=["worker"], ready="worker ready") for _ in range(3)
+            ServerProcess(env=env, args=["worker"], ready="worker ready") for _ in range(workers)
         ]
 
     def start(self) -> None:
@@ -51,8 +52,9 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(postgres: Postgres) -> Iterator[Cluster]:
-    started = Cluster(postgres.new_database())
+def cluster(postgres: Postgres, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    size = getattr(request, "param", (2, 3))
+    started = Cluster(postgres.new_database(), *size)
     try:
         started.start()
         yield started
@@ -181,3 +183,21 @@ def test_workers_and_a_replica_killed_mid_batch_lose_and_double_nothing(
                 history = read_stream(second.url, batch["id"], after=0)
             peaks.append(check_batch(http, batch["id"], history.durable))
     print(f"peak items in flight per batch: {peaks} (concurrency 8, 3, 3)")
+
+
+@pytest.mark.parametrize("cluster", [(2, 2)], indirect=True)
+def test_a_database_restart_mid_batch_is_ridden_out(cluster: Cluster, postgres: Postgres) -> None:
+    """Replicas, workers and the client's stream reconnect by themselves; the batch ends
+    with every item counted once."""
+    options = {"seed": 5, "latency_ms": [5, 20], "fail_rate": 0.0, "invalid_rate": 0.0}
+    with httpx.Client(base_url=cluster.replicas[0].url, timeout=60) as http:
+        batch = http.post(
+            BATCHES, json=batch_body(count=400, concurrency=4, generator_options=options)
+        ).json()
+
+    def restart_database(_replica: int) -> None:
+        postgres.restart()
+
+    events = follow(cluster, batch["id"], {150: restart_database})
+    with httpx.Client(base_url=cluster.replicas[1].url, timeout=60) as http:
+        check_batch(http, batch["id"], events)

@@ -191,11 +191,11 @@ def demo(
 
 
 @app.command()
-def migrate(database: DatabaseOpt = None) -> None:
+def migrate(database: DatabaseOpt = None, database_url: DatabaseUrlOpt = None) -> None:
     """Create or upgrade the database schema, then exit."""
     from bulkgen.log import SQLStore
 
-    settings = load_settings(database=database)
+    settings = load_settings(database=database, database_url=database_url)
 
     async def run() -> None:
         store = SQLStore(settings.sqlalchemy_url)
@@ -205,7 +205,7 @@ def migrate(database: DatabaseOpt = None) -> None:
             await store.close()
 
     asyncio.run(run())
-    console.print(f"database {settings.sqlalchemy_url} is up to date")
+    console.print(f"database {_where(settings)} is up to date")
 
 
 def main() -> None:
