@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 from types import FrameType
 
 import uvicorn
@@ -15,6 +17,8 @@ from fastapi import FastAPI
 from bulkgen.http import create_app
 from bulkgen.services import Services
 from bulkgen.settings import Settings
+
+T = TypeVar("T")
 
 #: Longest wait for open connections at shutdown once live streams were told to end.
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -48,6 +52,12 @@ class Server(uvicorn.Server):
         if services is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(services.hub.close)
         self.should_exit = True
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run a coroutine on the server's event loop from another thread (tests,
+        embedding applications)."""
+        assert self._loop is not None, "the server is not running"
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     @property
     def services(self) -> Services:
