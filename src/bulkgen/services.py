@@ -83,10 +83,13 @@ class Services:
         await self.log.close()
         await self.store.close()
 
-    async def health(self) -> dict[str, object]:
+    def health(self) -> dict[str, object]:
+        """Liveness: what this process runs, without asking the database."""
+        return {"running_batches": len(self.runner.running)}
+
+    async def check_database(self) -> None:
         """Raises when the database cannot be reached."""
         await self.store.ping()
-        return {"running_batches": len(self.runner.running)}
 
     # -- reading -------------------------------------------------------------------------
 
