@@ -1,4 +1,4 @@
-"""Operating a server: liveness and readiness — on real servers."""
+"""Operating a server: metrics, liveness and readiness — on real servers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,73 @@ from pathlib import Path
 
 import httpx
 
+from helpers.api import create_batch, get_batch
+from helpers.gate import Gate
+from helpers.metrics import scrape, wait_metric
 from helpers.server import LiveServer
+from helpers.sse import open_stream
+
+VIEWERS = "bulkgen_sse_viewers"
+
+
+# -- /metrics --------------------------------------------------------------------------------
+
+
+def test_metrics_follow_a_batch_from_its_queue_to_its_end(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    gate = Gate(at=0)  # items start, then wait: the stream is open before any finishes
+    live = make_server(gate=gate)
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        before = scrape(http)
+        batch = create_batch(http, count=12, concurrency=4, generator_options={"invalid_rate": 0.3})
+        with open_stream(http, batch["id"], after=0) as stream:
+            stream.read_until(
+                lambda r: len(r.events("item.started")) == 4, what="four items in flight"
+            )
+            held = scrape(http)
+            gate.open()
+            received = stream.read_to_end()
+        after = scrape(http)
+        final = get_batch(http, batch["id"])["progress"]
+
+    # While held: four items in flight, the other eight wait in a running batch.
+    assert held.value("bulkgen_queue_depth") == 8
+    assert held.value("bulkgen_batches", status="running") == 1
+    # At the end: the database's counts, and this process's finishes and timings.
+    assert after.value("bulkgen_queue_depth") == 0
+    assert after.value("bulkgen_batches", status="completed") == 1
+    assert after.value("bulkgen_batches", status="running") == 0
+    assert final["completed"] > 0 and final["failed"] > 0
+    finished = "bulkgen_items_finished_total"
+    assert after.since(before, finished, outcome="completed") == final["completed"]
+    assert after.since(before, finished, outcome="failed") == final["failed"]
+    assert after.since(before, "bulkgen_generation_seconds_count", generator="demo") == 12
+    assert after.since(before, "bulkgen_generation_seconds_sum", generator="demo") > 0
+    # Every event the feed read live was timed once; the history it did not read was not.
+    lag = after.since(before, "bulkgen_event_lag_seconds_count")
+    assert 0 < lag <= len(received.durable)
+
+
+def test_open_streams_are_counted_until_they_close(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    gate = Gate(at=0)  # the batch stays running, so its streams stay open
+    live = make_server(gate=gate)
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        batch = create_batch(http, count=3)
+        base = scrape(http).value(VIEWERS)
+        with open_stream(http, batch["id"]) as stream:
+            stream.read_until(lambda r: bool(r.frames), what="the first snapshot")
+            wait_metric(http, lambda s: s.value(VIEWERS) == base + 1, what="one viewer")
+            history = {"batch": batch["id"]}
+            with http.stream("GET", "/api/generation/progress", params=history) as response:
+                lines = response.iter_lines()  # kept: dropping it would close the response
+                assert next(lines).startswith("retry:")
+                wait_metric(http, lambda s: s.value(VIEWERS) == base + 2, what="two viewers")
+            wait_metric(http, lambda s: s.value(VIEWERS) == base + 1, what="one viewer left")
+        wait_metric(http, lambda s: s.value(VIEWERS) == base, what="no viewer left")
+
 
 # -- /health and /ready ----------------------------------------------------------------------
 
@@ -33,9 +99,11 @@ def test_not_ready_while_the_database_is_unreachable(
         # next query has to open the file again, and cannot.
         live.call(live.server.services.store.close())
         shutil.rmtree(folder)
-        response = http.get("/ready")
-        assert response.status_code == 503
-        assert response.headers["content-type"] == "application/json"
-        assert response.json()["detail"] == "database unreachable: unable to open database file"
+        for path in ("/ready", "/metrics"):
+            response = http.get(path)
+            assert response.status_code == 503, path
+            assert response.headers["content-type"] == "application/json"
+            detail = response.json()["detail"]
+            assert detail == "database unreachable: unable to open database file", path
         # Alive all the same: a restart would not bring the database back.
         assert http.get("/health").status_code == 200

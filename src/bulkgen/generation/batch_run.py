@@ -19,6 +19,7 @@ from bulkgen.errors import GenerationError, PermanentGenerationError, TransientG
 from bulkgen.generation import GenerationRequest, Generator, close_generator
 from bulkgen.generation.validators import stem_key, validate_item
 from bulkgen.log import EventLog, FinishItem, Receipt, StartItem, Store
+from bulkgen.metrics import item_finished
 from bulkgen.models import (
     Attempt,
     BatchConfig,
@@ -187,6 +188,7 @@ class BatchRun:
             started = time.time()
             await self._log.submit(StartItem(self.batch_id, index, started))
             finished = await self._generate(index, prior_attempts)
+            item_finished(self.config.generator, finished.status, finished.at - started)
             if self._early_stop:
                 receipt = await self._log.submit_with_receipt(finished)
                 receipt.add_done_callback(self._committed)

@@ -3,8 +3,8 @@
 An item travels generator → validation → log → live feed → HTTP → page or CLI; this package
 is the door to the last step. :func:`create_app` composes the routers: ``batches`` (the JSON
 API of batches and items), ``stream`` (one SSE loop per viewer over the batch's live feed),
-``pages`` (server-rendered HTML and its static files) and ``ops`` (health and
-readiness). Routes reach batches and the log only through :class:`bulkgen.services.Services`,
+``pages`` (server-rendered HTML and its static files) and ``ops`` (health, readiness,
+metrics). Routes reach batches and the log only through :class:`bulkgen.services.Services`,
 given to them by ``deps``; ``csrf`` guards unsafe requests and ``server`` runs the app
 under uvicorn, ending live streams on shutdown.
 """

@@ -1,8 +1,9 @@
-"""The routes an operator's tools call: liveness and readiness.
+"""The routes an operator's tools call: liveness, readiness and metrics.
 
 ``/health`` answers as long as the process serves requests (it never waits on the
 database, so a slow database does not get a live process restarted); ``/ready`` says
-whether the database answers, so a load balancer sends traffic elsewhere while it does not.
+whether the database answers, so a load balancer sends traffic elsewhere while it does not;
+``/metrics`` is for Prometheus.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bulkgen import __version__
 from bulkgen.http.deps import ServicesDep
 
 router = APIRouter(tags=["operations"])
 
-#: Longest wait for the database's answer before ``/ready`` gives up.
+#: Longest wait for the database's answer before ``/ready`` (or a scrape) gives up.
 READY_TIMEOUT_SECONDS = 2.0
 MAX_REASON = 200
 
@@ -45,6 +47,27 @@ async def ready(services: ServicesDep) -> Response:
     except Exception as error:
         return unreachable(error)
     return JSONResponse({"status": "ready"})
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Metrics in Prometheus' text format",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+        },
+        **UNREACHABLE,
+    },
+)
+async def metrics(services: ServicesDep) -> Response:
+    """This process's metrics, with the database's batch counts read now."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            body = await services.metrics()
+    except Exception as error:
+        return unreachable(error)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def unreachable(error: Exception) -> JSONResponse:

@@ -24,10 +24,12 @@ from bulkgen.events import BatchesProgress, dump
 from bulkgen.live.feed import FeedHub
 from bulkgen.live.sse import encode_comment, encode_event, encode_logged, encode_retry
 from bulkgen.log import Store
+from bulkgen.metrics import counted_stream
 
 _CATCH_UP_PAGE = 500
 
 
+@counted_stream
 async def viewer_frames(
     hub: FeedHub,
     store: Store,
@@ -86,6 +88,7 @@ async def viewer_frames(
                 pass
 
 
+@counted_stream
 async def batches_frames(
     hub: FeedHub, batch_ids: Sequence[str], *, retry_ms: int, heartbeat: float
 ) -> AsyncIterator[bytes]:
