@@ -1,7 +1,8 @@
-"""Operating a server: metrics, liveness and readiness — on real servers."""
+"""Operating a server: metrics, liveness and readiness, JSON log lines — on real servers."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +12,9 @@ import httpx
 from helpers.api import create_batch, get_batch
 from helpers.gate import Gate
 from helpers.metrics import scrape, wait_metric
-from helpers.server import LiveServer
+from helpers.server import LiveServer, ServerProcess
 from helpers.sse import open_stream
+from helpers.wait import wait_finished
 
 VIEWERS = "bulkgen_sse_viewers"
 
@@ -107,3 +109,26 @@ def test_not_ready_while_the_database_is_unreachable(
             assert detail == "database unreachable: unable to open database file", path
         # Alive all the same: a restart would not bring the database back.
         assert http.get("/health").status_code == 200
+
+
+# -- log lines -------------------------------------------------------------------------------
+
+
+def test_json_log_lines_name_the_batch_they_were_logged_for(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "bulkgen.db", args=["--log-format", "json"])
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            batch = create_batch(http, count=4)
+            wait_finished(http, batch["id"])
+    finally:
+        server.terminate()
+
+    records = [json.loads(line) for line in server.log]  # every line is one JSON object
+    assert all({"timestamp", "level", "logger", "message"} <= r.keys() for r in records)
+    assert any(r["message"].startswith("Uvicorn running on") for r in records)
+    about_batch = [
+        r for r in records if r["logger"].startswith("bulkgen.") and batch["id"] in r["message"]
+    ]
+    assert len(about_batch) >= 2, records  # its run started and ended
+    assert all(r.get("batch_id") == batch["id"] for r in about_batch), about_batch

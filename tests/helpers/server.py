@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -107,9 +107,12 @@ class ServerProcess:
     is started again.
     """
 
-    def __init__(self, database: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, database: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
+    ) -> None:
         self.database = database
         self.env = {**os.environ, **(env or {})}
+        self.args = list(args)
         self.url = ""
         self.log: list[str] = []
         self.process: subprocess.Popen[str] | None = None
@@ -118,6 +121,7 @@ class ServerProcess:
     def start(self) -> None:
         command = [sys.executable, "-m", "bulkgen", "serve", "--database", str(self.database)]
         command += ["--port", "0", "--log-level", "info"]  # uvicorn says where it listens
+        command += self.args
         process = subprocess.Popen(
             command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )

@@ -42,6 +42,10 @@ PortOpt = Annotated[int | None, typer.Option("--port", help="Port [env: BULKGEN_
 LogOpt = Annotated[
     str | None, typer.Option("--log-level", help="Server log level [env: BULKGEN_LOG_LEVEL]")
 ]
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option("--log-format", help="Log lines: text or json [env: BULKGEN_LOG_FORMAT]"),
+]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -84,11 +88,15 @@ def serve_command(
     host: HostOpt = None,
     port: PortOpt = None,
     log_level: LogOpt = None,
+    log_format: LogFormatOpt = None,
 ) -> None:
     """Run the bulkgen server (SQLite and the offline generator by default)."""
-    settings = load_settings(database=database, host=host, port=port, log_level=log_level)
+    settings = load_settings(
+        database=database, host=host, port=port, log_level=log_level, log_format=log_format
+    )
     _check_port(settings)
-    console.print(f"bulkgen serving on {base_url(settings)} (database: {settings.database})")
+    if settings.log_format == "text":  # in JSON, every line on stderr is a log record
+        console.print(f"bulkgen serving on {base_url(settings)} (database: {settings.database})")
     asyncio.run(serve(settings))
 
 
@@ -102,10 +110,15 @@ def demo(
     host: HostOpt = None,
     port: PortOpt = None,
     log_level: LogOpt = None,
+    log_format: LogFormatOpt = None,
 ) -> None:
     """Run the server and start a demo batch to watch (no API key needed)."""
     settings = load_settings(
-        database=database, host=host, port=port, log_level=log_level or "warning"
+        database=database,
+        host=host,
+        port=port,
+        log_level=log_level or "warning",
+        log_format=log_format,
     )
     _check_port(settings)
     try:

@@ -19,6 +19,7 @@ from bulkgen.errors import GenerationError, PermanentGenerationError, TransientG
 from bulkgen.generation import GenerationRequest, Generator, close_generator
 from bulkgen.generation.validators import stem_key, validate_item
 from bulkgen.log import EventLog, FinishItem, Receipt, StartItem, Store
+from bulkgen.logs import working_on
 from bulkgen.metrics import item_finished
 from bulkgen.models import (
     Attempt,
@@ -111,6 +112,8 @@ class BatchRun:
         self._poked.set()
 
     async def run(self) -> None:
+        working_on(self.batch_id)  # every line its workers log names the batch too
+        log.info("batch %s: run started", self.batch_id)
         self._seen_stems = await self._store.passed_stem_keys(self.batch_id)
         self._workers = [
             asyncio.create_task(self._worker()) for _ in range(self.config.concurrency)

@@ -6,7 +6,7 @@ API of batches and items), ``stream`` (one SSE loop per viewer over the batch's 
 ``pages`` (server-rendered HTML and its static files) and ``ops`` (health, readiness,
 metrics). Routes reach batches and the log only through :class:`bulkgen.services.Services`,
 given to them by ``deps``; ``csrf`` guards unsafe requests and ``server`` runs the app
-under uvicorn, ending live streams on shutdown.
+under uvicorn with bulkgen's logging, ending live streams on shutdown.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from bulkgen.http import create_app
+from bulkgen.logs import log_config
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -72,6 +73,7 @@ def build_server(settings: Settings, app: FastAPI | None = None) -> Server:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level, settings.log_format),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         proxy_headers=False,
     )
