@@ -13,13 +13,14 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from bulkgen import metrics
 from bulkgen.errors import InvalidCursor
 from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
 from bulkgen.generation.workers import Workers
 from bulkgen.live import FeedHub, batches_frames, viewer_frames
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
-from bulkgen.models import Batch, BatchConfig, Item, ItemStatus, Page, from_epoch
+from bulkgen.models import Batch, BatchConfig, BatchStatus, Item, ItemStatus, Page, from_epoch
 from bulkgen.settings import Settings
 
 
@@ -105,10 +106,22 @@ class Services:
             await self.bus.close()
         await self.store.close()
 
-    async def health(self) -> dict[str, object]:
+    def health(self) -> dict[str, object]:
+        """Liveness: what this process runs, without asking the database."""
+        return {"running_batches": len(self.runner.running)}
+
+    async def check_database(self) -> None:
         """Raises when the database cannot be reached."""
         await self.store.ping()
-        return {"running_batches": len(self.runner.running)}
+
+    async def metrics(self) -> bytes:
+        """This process's metrics in Prometheus' text format, with the database's batch
+        counts read now (every process of one database reports the same numbers)."""
+        counts = await self.store.count_by_status()
+        by_status = {status.value: counts.get(status, (0, 0))[0] for status in BatchStatus}
+        unfinished = (BatchStatus.QUEUED, BatchStatus.RUNNING)
+        depth = sum(counts.get(status, (0, 0))[1] for status in unfinished)
+        return metrics.render(by_status, queue_depth=depth)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ flag; the API key of the ``openai`` generator is also read from the standard
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,6 +100,13 @@ class Settings(BaseSettings):
         "this) is older than this is taken for dead, and its items are generated again "
         "by another worker within this plus 5 s.",
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`bulkgen worker` only: serve this process's Prometheus metrics (items "
+        "finished, generation latency) on this port of `host`; unset: none.",
+    )
     writer_max_group: int = Field(
         default=2000,
         ge=1,
@@ -112,6 +120,11 @@ class Settings(BaseSettings):
         description="Encoded events kept in memory per watched batch for live viewers.",
     )
     log_level: str = Field(default="info", description="Log level of the server.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Format of the server's log lines: `text` for a terminal, `json` for one "
+        "JSON object per line (with the `batch_id` of lines logged while working on a batch).",
+    )
     openai_base_url: str = Field(
         default="https://api.openai.com/v1",
         min_length=1,

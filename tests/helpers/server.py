@@ -8,6 +8,7 @@ The child process is ready when uvicorn logs that it is running.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -15,8 +16,10 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -27,6 +30,8 @@ from bulkgen.settings import Settings
 
 #: Longest wait for a server to start or stop; only ever reached when something is broken.
 STARTUP_SECONDS = 60.0
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +46,12 @@ class LiveServer:
     @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the server's event loop (to act on its services in place)."""
+        loop = self.server._loop
+        assert loop is not None, "the server is not running"
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(STARTUP_SECONDS)
 
     def stop(self) -> None:
         """Shut down: live streams end without ``batch.complete``, the runner stops."""

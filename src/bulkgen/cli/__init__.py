@@ -49,6 +49,10 @@ PortOpt = Annotated[int | None, typer.Option("--port", help="Port [env: BULKGEN_
 LogOpt = Annotated[
     str | None, typer.Option("--log-level", help="Server log level [env: BULKGEN_LOG_LEVEL]")
 ]
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option("--log-format", help="Log lines: text or json [env: BULKGEN_LOG_FORMAT]"),
+]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -98,6 +102,7 @@ def serve_command(
     host: HostOpt = None,
     port: PortOpt = None,
     log_level: LogOpt = None,
+    log_format: LogFormatOpt = None,
     workers: Annotated[
         bool,
         typer.Option(
@@ -114,6 +119,7 @@ def serve_command(
         host=host,
         port=port,
         log_level=log_level,
+        log_format=log_format,
         workers=None if workers else False,
     )
     if not settings.workers and not _postgres(settings):
@@ -123,7 +129,8 @@ def serve_command(
         )
         raise typer.Exit(2)
     _check_port(settings)
-    console.print(f"bulkgen serving on {base_url(settings)} (database: {_where(settings)})")
+    if settings.log_format == "text":  # in JSON, every line on stderr is a log record
+        console.print(f"bulkgen serving on {base_url(settings)} (database: {_where(settings)})")
     asyncio.run(serve(settings))
 
 
@@ -132,16 +139,33 @@ def _postgres(settings: Settings) -> bool:
 
 
 @app.command()
-def worker(database_url: DatabaseUrlOpt = None, log_level: LogOpt = None) -> None:
+def worker(
+    database_url: DatabaseUrlOpt = None,
+    log_level: LogOpt = None,
+    log_format: LogFormatOpt = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port", help="Serve Prometheus metrics here [env: BULKGEN_METRICS_PORT]"
+        ),
+    ] = None,
+) -> None:
     """Run a generation worker (PostgreSQL): it takes slots of running batches until stopped."""
-    settings = load_settings(database_url=database_url, log_level=log_level, workers=True)
+    settings = load_settings(
+        database_url=database_url,
+        log_level=log_level,
+        log_format=log_format,
+        metrics_port=metrics_port,
+        workers=True,
+    )
     if not _postgres(settings):
         console.print(
             "[red]error:[/red] workers need PostgreSQL: set --database-url or "
             "BULKGEN_DATABASE_URL to postgresql+psycopg://user@host/database"
         )
         raise typer.Exit(2)
-    console.print(f"bulkgen worker on {_where(settings)} (Ctrl-C stops it)")
+    if settings.log_format == "text":
+        console.print(f"bulkgen worker on {_where(settings)} (Ctrl-C stops it)")
     asyncio.run(run_worker(settings))
 
 
@@ -155,10 +179,15 @@ def demo(
     host: HostOpt = None,
     port: PortOpt = None,
     log_level: LogOpt = None,
+    log_format: LogFormatOpt = None,
 ) -> None:
     """Run the server and start a demo batch to watch (no API key needed)."""
     settings = load_settings(
-        database=database, host=host, port=port, log_level=log_level or "warning"
+        database=database,
+        host=host,
+        port=port,
+        log_level=log_level or "warning",
+        log_format=log_format,
     )
     _check_port(settings)
     try:

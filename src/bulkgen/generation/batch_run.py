@@ -17,6 +17,8 @@ import time
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
 from bulkgen.log import EventLog, Receipt, StartItem, Store
+from bulkgen.logs import working_on
+from bulkgen.metrics import item_finished
 from bulkgen.models import BatchConfig
 from bulkgen.settings import Settings
 
@@ -80,6 +82,8 @@ class BatchRun:
         self._poked.set()
 
     async def run(self) -> None:
+        working_on(self.batch_id)  # every line its workers log names the batch too
+        log.info("batch %s: run started", self.batch_id)
         self._maker = ItemWork(
             self.batch_id,
             self.config,
@@ -164,6 +168,7 @@ class BatchRun:
             started = time.time()
             await self._log.submit(StartItem(self.batch_id, index, started))
             finished = await self._maker.make(index, prior_attempts)
+            item_finished(self.config.generator, finished.status, finished.at - started)
             if self._early_stop:
                 receipt = await self._log.submit_with_receipt(finished)
                 receipt.add_done_callback(self._committed)

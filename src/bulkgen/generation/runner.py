@@ -100,6 +100,7 @@ class Runner:
         finally:
             self._runs.pop(run.batch_id, None)
             self._tasks.pop(run.batch_id, None)
+            log.info("batch %s: run ended", run.batch_id)
 
     def hold(self, batch_id: str) -> None:
         """The batch was paused by hand: its run here starts no new item."""

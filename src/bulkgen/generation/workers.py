@@ -31,6 +31,8 @@ from bulkgen.generation.openai_compat import OpenAIGenerator
 from bulkgen.log import EventLog, Store
 from bulkgen.log.pgbus import libpq_url
 from bulkgen.log.slots import QUEUE, SLOT_TASK, ClaimOutcome
+from bulkgen.logs import working_on
+from bulkgen.metrics import item_finished
 from bulkgen.models import BatchConfig
 from bulkgen.settings import Settings
 
@@ -164,13 +166,17 @@ class Workers:
             settings=self._settings,
             seen_stems=await self._store.passed_stem_keys(batch_id),
         )
+        working_on(batch_id)  # every line logged for this slot names the batch
         busy = 0
         try:
             while not self.stopping:
                 claimed = await self._log.claim(batch_id, slot)
                 if claimed.outcome is ClaimOutcome.CLAIMED:
                     busy = 0
-                    await self._log.submit(await maker.make(claimed.index, claimed.prior_attempts))
+                    started = time.time()
+                    finished = await maker.make(claimed.index, claimed.prior_attempts)
+                    item_finished(record.config.generator, finished.status, finished.at - started)
+                    await self._log.submit(finished)
                 elif claimed.outcome is ClaimOutcome.BUSY:
                     # A dead worker's items still count as in progress until the janitor
                     # has its slot put them back.

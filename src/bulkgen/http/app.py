@@ -12,9 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from bulkgen import __version__
 from bulkgen.errors import Conflict, InvalidConfig, InvalidCursor, NotFound
 from bulkgen.generation.runner import GeneratorFactory
-from bulkgen.http import batches, pages, stream
+from bulkgen.http import batches, ops, pages, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
-from bulkgen.http.deps import ServicesDep
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -48,8 +47,8 @@ def create_app(
     app.include_router(batches.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
+    app.include_router(ops.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
-    app.add_api_route("/health", health, methods=["GET"], tags=["health"])
     app.add_exception_handler(NotFound, _status(404))
     app.add_exception_handler(InvalidCursor, _status(400))
     app.add_exception_handler(Conflict, _status(409))
@@ -69,8 +68,3 @@ def _status(code: int):  # type: ignore[no-untyped-def]
         return JSONResponse({"detail": str(error)}, status_code=code)
 
     return handler
-
-
-async def health(services: ServicesDep) -> dict[str, object]:
-    """Liveness and database reachability."""
-    return {"status": "ok", "version": __version__, **await services.health()}

@@ -6,15 +6,18 @@ import asyncio
 import concurrent.futures
 import gc
 import logging
+import logging.config
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
 from types import FrameType
+from typing import Any, TypeVar
 
+import prometheus_client
 import uvicorn
 from fastapi import FastAPI
 
 from bulkgen.http import create_app
+from bulkgen.logs import log_config
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -84,6 +87,7 @@ def build_server(settings: Settings, app: FastAPI | None = None) -> Server:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level, settings.log_format),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         proxy_headers=False,
     )
@@ -114,9 +118,10 @@ async def serve(
 async def run_worker(settings: Settings) -> None:
     """A worker process: generation only, no HTTP; stops on SIGINT or SIGTERM, letting
     running items finish for a bounded time."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.config.dictConfig(log_config(settings.log_level, settings.log_format))
+    if settings.metrics_port is not None:
+        # Items finished and generation latency are counted where generation runs.
+        prometheus_client.start_http_server(settings.metrics_port, addr=settings.host)
     services = await Services.start(settings)
     logging.getLogger("bulkgen").info("worker ready")
     stop = asyncio.Event()

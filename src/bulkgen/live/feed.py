@@ -25,6 +25,7 @@ from itertools import islice
 from bulkgen.events import BatchProgress, dump, progress_event
 from bulkgen.live.sse import encode_event, encode_logged
 from bulkgen.log import Bus, Store
+from bulkgen.metrics import events_followed
 from bulkgen.models import BatchStatus, ProgressSnapshot
 from bulkgen.progress import ProgressState
 
@@ -141,6 +142,7 @@ class BatchFeed:
                 break
             for event in page:
                 self._frames.append((event.seq, encode_logged(event.seq, event.type, event.data)))
+            events_followed(event.created_at for event in page)
             self.high = page[-1].seq
             self._joined.clear()
         now = time.time()

@@ -24,10 +24,13 @@ from bulkgen.events import BatchesProgress, dump
 from bulkgen.live.feed import FeedHub
 from bulkgen.live.sse import encode_comment, encode_event, encode_logged, encode_retry
 from bulkgen.log import Store
+from bulkgen.logs import working_on
+from bulkgen.metrics import counted_stream
 
 _CATCH_UP_PAGE = 500
 
 
+@counted_stream
 async def viewer_frames(
     hub: FeedHub,
     store: Store,
@@ -38,6 +41,7 @@ async def viewer_frames(
     heartbeat: float,
 ) -> AsyncIterator[bytes]:
     """The bytes one viewer receives, from ``cursor`` (or a snapshot) to the end."""
+    working_on(batch_id)
     yield encode_retry(retry_ms)
     async with hub.watch(batch_id) as feed:
         sent_progress = 0
@@ -86,6 +90,7 @@ async def viewer_frames(
                 pass
 
 
+@counted_stream
 async def batches_frames(
     hub: FeedHub, batch_ids: Sequence[str], *, retry_ms: int, heartbeat: float
 ) -> AsyncIterator[bytes]:

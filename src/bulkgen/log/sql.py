@@ -131,6 +131,12 @@ class SQLStore(SlotMethods):
             raise NotFound(f"no batch {batch_id}")
         return progress_of(row)
 
+    async def count_by_status(self) -> dict[BatchStatus, tuple[int, int]]:
+        query = select(batches.c.status, func.count(), func.sum(batches.c.pending))
+        async with self._read.connect() as conn:
+            rows = await conn.execute(query.group_by(batches.c.status))
+            return {BatchStatus(status): (count, pending or 0) for status, count, pending in rows}
+
     @staticmethod
     async def _batch_in(conn: AsyncConnection, batch_id: str, owner: str | None) -> BatchRecord:
         query = select(batches).where(batches.c.id == batch_id)

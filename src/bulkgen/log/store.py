@@ -122,6 +122,9 @@ class Store(Protocol):
     async def progress_state(self, batch_id: str) -> ProgressState:
         """The batch's progress state alone (what a live feed reads at every wake-up)."""
 
+    async def count_by_status(self) -> dict[BatchStatus, tuple[int, int]]:
+        """Per status present, every owner's batches: how many, and their pending items."""
+
     async def list_batches(
         self, owner: str, *, limit: int, offset: int
     ) -> tuple[list[BatchRecord], int]:
