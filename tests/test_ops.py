@@ -94,7 +94,7 @@ def test_not_ready_while_the_database_is_unreachable(
     make_server: Callable[..., LiveServer], tmp_path: Path
 ) -> None:
     folder = tmp_path / "data"
-    live = make_server(database=folder / "bulkgen.db")
+    live = make_server(database_url=f"sqlite+aiosqlite:///{folder / 'bulkgen.db'}")
     with httpx.Client(base_url=live.url, timeout=60) as http:
         assert http.get("/ready").status_code == 200
         # The database's folder goes away, and the store's open connections with it: the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
@@ -130,8 +131,15 @@ def replica(
 ) -> Iterator[tuple[LiveServer, ServerProcess]]:
     """An API replica in this process and one worker in a child process."""
     server = make_server(database_url=url, workers=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
     worker = ServerProcess(
-        env={"BULKGEN_DATABASE_URL": url, "BULKGEN_WORKER_STALLED_SECONDS": "3"},
+        env={
+            "BULKGEN_DATABASE_URL": url,
+            "BULKGEN_WORKER_STALLED_SECONDS": "3",
+            "BULKGEN_METRICS_PORT": str(metrics_port),
+        },
         args=["worker"],
         ready="worker ready",
     )
@@ -145,10 +153,10 @@ def replica(
 def test_a_viewer_gets_every_event_when_no_notification_arrives(
     replica: tuple[LiveServer, ServerProcess],
 ) -> None:
-    server, _worker = replica
+    server, worker = replica
     bus = server.server.services.bus
     assert isinstance(bus, PgBus)
-    server.server.submit(bus.close()).result(timeout=60)  # the replica hears nothing now
+    server.call(bus.close())  # the replica hears nothing now
     with httpx.Client(base_url=server.url, timeout=60) as http:
         created = http.post(BATCHES, json=batch_body(count=30)).json()
         received = read_stream(http, created["id"], after=0)
@@ -159,3 +167,7 @@ def test_a_viewer_gets_every_event_when_no_notification_arrives(
     assert len(replay(received.durable)) == 30
     assert batch["status"] == BatchStatus.COMPLETED.value
     assert bus.received == 0
+    # The worker counted the items it finished, on its own metrics port.
+    port = worker.env["BULKGEN_METRICS_PORT"]
+    scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=60).text
+    assert 'bulkgen_items_finished_total{outcome="completed"} 30.0' in scraped

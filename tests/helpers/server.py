@@ -8,7 +8,6 @@ The child process is ready when uvicorn logs that it is running.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -49,9 +48,7 @@ class LiveServer:
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the server's event loop (to act on its services in place)."""
-        loop = self.server._loop
-        assert loop is not None, "the server is not running"
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(STARTUP_SECONDS)
+        return self.server.submit(coroutine).result(STARTUP_SECONDS)
 
     def stop(self) -> None:
         """Shut down: live streams end without ``batch.complete``, the runner stops."""
