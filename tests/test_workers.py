@@ -14,7 +14,8 @@ from sqlalchemy import text
 
 from bulkgen.log import EventLog, FinishItem, LocalBus, SQLStore
 from bulkgen.log.pgbus import PgBus
-from bulkgen.log.slots import ClaimOutcome, slot_lock
+from bulkgen.log.slots import slot_lock
+from bulkgen.log.store import ClaimOutcome
 from bulkgen.models import BatchConfig, BatchStatus, ItemStatus
 
 from helpers.api import batch_body, replay

@@ -30,7 +30,8 @@ from bulkgen.generation.item_work import ItemWork
 from bulkgen.generation.openai_compat import OpenAIGenerator
 from bulkgen.log import EventLog, Store
 from bulkgen.log.pgbus import libpq_url
-from bulkgen.log.slots import QUEUE, SLOT_TASK, ClaimOutcome
+from bulkgen.log.slots import QUEUE, SLOT_TASK
+from bulkgen.log.store import ClaimOutcome
 from bulkgen.logs import working_on
 from bulkgen.metrics import item_finished
 from bulkgen.models import BatchConfig

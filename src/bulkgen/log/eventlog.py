@@ -29,8 +29,16 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from bulkgen.log.bus import Bus
-from bulkgen.log.slots import Claim
-from bulkgen.log.store import Applied, BatchRecord, Change, FinishItem, StartItem, Store
+from bulkgen.log.store import (
+    Applied,
+    BatchRecord,
+    Change,
+    Claim,
+    ClaimItem,
+    FinishItem,
+    StartItem,
+    Store,
+)
 from bulkgen.models import BatchConfig
 
 log = logging.getLogger(__name__)
@@ -72,7 +80,7 @@ class _Command(Generic[T]):
     )
 
 
-_Entry = StartItem | FinishItem | _Receipted | _Flush | _Command[Any]
+_Entry = StartItem | FinishItem | ClaimItem | _Receipted | _Flush | _Command[Any]
 
 
 class EventLog:
@@ -183,14 +191,16 @@ class EventLog:
     # -- distributed workers (PostgreSQL; see bulkgen.log.slots) ---------------------------
 
     async def claim(self, batch_id: str, slot: int) -> Claim:
-        """The next item for ``slot`` of the batch, after putting back what it left."""
+        """The next item for ``slot`` of the batch, after putting back what it left.
 
-        def changed(claimed: Claim) -> list[str]:
-            return [batch_id] if claimed.index >= 0 or claimed.recovered else []
-
-        return await self._command(
-            lambda now: self._store.claim(batch_id, slot, now), changed, urgent=False
-        )
+        Claims are group-committed with item changes, in queue order: the finish a slot
+        submitted before claiming is applied first."""
+        receipt = await self.submit_with_receipt(ClaimItem(batch_id, slot, self._clock()))
+        applied = await receipt
+        answer = applied.claims.get((batch_id, slot))
+        if answer is None:
+            raise RuntimeError(f"the claim of slot {slot} of batch {batch_id} was not written")
+        return answer
 
     async def ensure_slots(self, batch_id: str) -> int:
         return await self._command(lambda _now: self._store.ensure_slots(batch_id), lambda _: [])

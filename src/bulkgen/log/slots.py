@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import Enum
 
 from procrastinate.schema import SchemaManager
 from sqlalchemy import ColumnElement, bindparam, func, select, text, update
@@ -33,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bulkgen.log.items import ItemState
 from bulkgen.log.schema import batches, items
 from bulkgen.log.state import BatchState
-from bulkgen.log.store import StartItem
-from bulkgen.log.transaction import item_states, lock_one, write_back
+from bulkgen.log.store import Claim, ClaimOutcome, StartItem
+from bulkgen.log.transaction import lock_one
 from bulkgen.models import BatchStatus, ItemStatus
 
 QUEUE = "bulkgen"
@@ -69,22 +67,6 @@ async def apply_queue_schema(conn: AsyncConnection) -> None:
     await driver.execute(SchemaManager.get_schema())
 
 
-class ClaimOutcome(Enum):
-    CLAIMED = "claimed"  # an item to generate
-    BUSY = "busy"  # N items in progress (a dead worker's wait to be put back): try later
-    DONE = "done"  # nothing pending: the slot's job ends
-    STOPPED = "stopped"  # the batch is paused or finished: the slot's job ends
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    outcome: ClaimOutcome
-    index: int = -1
-    prior_attempts: int = 0
-    #: Items of this slot a dead worker left in progress, put back to pending.
-    recovered: int = 0
-
-
 def slot_lock(batch_id: str, slot: int) -> str:
     return f"bulkgen:{batch_id}:{slot}"
 
@@ -109,54 +91,93 @@ async def defer_slots(
     return deferred
 
 
-async def claim(conn: AsyncConnection, batch_id: str, slot: int, now: float) -> Claim:
-    """In one transaction: put back what this slot left in progress, start the batch if
-    it was queued, and take the next pending item for the slot."""
-    state = await lock_one(conn, batch_id)
-    leftovers = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS, slot=slot)
-    if leftovers:
-        state.items = dict(leftovers)
-        state.recover(now)
-    state.mark_running(now)
-    outcome, item = await _next_item(conn, state, leftovers)
-    if item is not None:
+async def claim_items(
+    conn: AsyncConnection, state: BatchState, slots: list[int], now: float
+) -> tuple[dict[int, Claim], list[tuple[int, int]]]:
+    """Answer the claims of ``slots`` in the locked batch's transaction, after the item
+    changes queued before them were applied to ``state``: put back what each slot left in
+    progress (a dead worker's), start the batch if it was queued, and give each slot the
+    next pending item while fewer than ``concurrency`` are in progress.
+
+    Returns the claims by slot and the (index, slot) pairs to record on the items.
+    """
+    leftovers = await _leftovers(conn, state, slots)
+    recovered: dict[int, int] = {}
+    for slot, item in leftovers:
+        recovered[slot] = recovered.get(slot, 0) + 1
         state.items[item.index] = item
-        state.apply(StartItem(batch_id, item.index, now), now)
-    state.settle(now)
-    await write_back(conn, {batch_id: state})
-    if item is None:
-        return Claim(outcome, recovered=len(leftovers))
-    await conn.execute(_SET_SLOT, {"b_batch_id": batch_id, "b_idx": item.index, "b_slot": slot})
-    return Claim(
-        ClaimOutcome.CLAIMED,
-        index=item.index,
-        prior_attempts=len(json.loads(item.attempts)),
-        recovered=len(leftovers),
-    )
-
-
-async def _next_item(
-    conn: AsyncConnection, state: BatchState, leftovers: dict[int, ItemState]
-) -> tuple[ClaimOutcome, ItemState | None]:
+    state.recover(now, [item for _slot, item in leftovers])
+    state.mark_running(now)
+    claims: dict[int, Claim] = {}
     if state.status is not BatchStatus.RUNNING:
-        return ClaimOutcome.STOPPED, None
-    if state.counts["in_progress"] >= state.config.concurrency:
-        return ClaimOutcome.BUSY, None
-    if leftovers:
-        # The first of the items just put back (still in progress in the database).
-        return ClaimOutcome.CLAIMED, leftovers[min(leftovers)]
+        claims = {s: Claim(ClaimOutcome.STOPPED, recovered=recovered.get(s, 0)) for s in slots}
+        return claims, []
+    room = max(0, state.config.concurrency - state.counts["in_progress"])
+    wanted = min(room, len(slots))
+    # The items just put back come first (in the database they are still in progress).
+    candidates = sorted((item for _slot, item in leftovers), key=lambda item: item.index)
+    if len(candidates) < wanted:
+        candidates += await _pending(conn, state, wanted - len(candidates))
+    taken: list[tuple[int, int]] = []
+    for slot in slots:
+        count = recovered.get(slot, 0)
+        if not candidates or len(taken) >= wanted:
+            outcome = ClaimOutcome.BUSY if len(taken) >= room else ClaimOutcome.DONE
+            claims[slot] = Claim(outcome, recovered=count)
+            continue
+        item = candidates.pop(0)
+        state.items[item.index] = item
+        state.apply(StartItem(state.id, item.index, now), now)
+        taken.append((item.index, slot))
+        prior = len(json.loads(item.attempts))
+        claims[slot] = Claim(ClaimOutcome.CLAIMED, item.index, prior, recovered=count)
+    return claims, taken
+
+
+async def record_slots(conn: AsyncConnection, batch_id: str, taken: list[tuple[int, int]]) -> None:
+    """Write which slot claimed each item (after the items were written back)."""
+    if taken:
+        await conn.execute(
+            _SET_SLOT, [{"b_batch_id": batch_id, "b_idx": i, "b_slot": s} for i, s in taken]
+        )
+
+
+async def _leftovers(
+    conn: AsyncConnection, state: BatchState, slots: list[int]
+) -> list[tuple[int, ItemState]]:
+    """Items the claiming slots left in progress, as the transaction sees them now."""
+    query = select(items.c.idx, items.c.slot, items.c.attempts).where(
+        items.c.batch_id == state.id,
+        items.c.status == ItemStatus.IN_PROGRESS.value,
+        items.c.slot.in_(slots),
+    )
+    found: list[tuple[int, ItemState]] = []
+    for row in await conn.execute(query):
+        current = state.items.get(row.idx)
+        if current is None:
+            current = ItemState(row.idx, ItemStatus.IN_PROGRESS.value, row.attempts)
+        elif current.status != ItemStatus.IN_PROGRESS.value:
+            continue  # finished earlier in this transaction
+        found.append((row.slot, current))
+    return found
+
+
+async def _pending(conn: AsyncConnection, state: BatchState, limit: int) -> list[ItemState]:
     query = (
         select(items.c.idx, items.c.attempts)
         .where(items.c.batch_id == state.id, items.c.status == ItemStatus.PENDING.value)
         .order_by(items.c.idx)
-        .limit(1)
+        .limit(limit + len(state.items))
     )
-    row = (await conn.execute(query)).first()
-    if row is None:
-        return ClaimOutcome.DONE, None
-    return ClaimOutcome.CLAIMED, ItemState(
-        index=row.idx, status=ItemStatus.PENDING.value, attempts=row.attempts
-    )
+    found = []
+    for row in await conn.execute(query):
+        current = state.items.get(row.idx)
+        if current is not None and current.status != ItemStatus.PENDING.value:
+            continue  # changed earlier in this transaction
+        found.append(current or ItemState(row.idx, ItemStatus.PENDING.value, row.attempts))
+        if len(found) == limit:
+            break
+    return found
 
 
 async def reserve_request(
@@ -202,13 +223,6 @@ class SlotMethods:
         self, conn: AsyncConnection, batch_ids: Iterable[str], *, urgent: bool
     ) -> None:
         raise NotImplementedError
-
-    async def claim(self, batch_id: str, slot: int, now: float) -> Claim:
-        async with self._write.begin() as conn:
-            claimed = await claim(conn, batch_id, slot, now)
-            if claimed.outcome is ClaimOutcome.CLAIMED or claimed.recovered:
-                await self._announce(conn, [batch_id], urgent=False)
-            return claimed
 
     async def ensure_slots(self, batch_id: str) -> int:
         """Defer jobs for the slots of a runnable batch that have none waiting or running

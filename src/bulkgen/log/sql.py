@@ -27,8 +27,14 @@ from bulkgen.log.engine import create_engine, upgrade
 from bulkgen.log.pgbus import CHANNEL, notification
 from bulkgen.log.rows import PROGRESS_COLUMNS, item_of, progress_of, record_of
 from bulkgen.log.schema import batches, events, items
-from bulkgen.log.slots import SlotMethods, apply_queue_schema, defer_slots
-from bulkgen.log.store import Applied, BatchRecord, Change, EventRecord
+from bulkgen.log.slots import (
+    SlotMethods,
+    apply_queue_schema,
+    claim_items,
+    defer_slots,
+    record_slots,
+)
+from bulkgen.log.store import Applied, BatchRecord, Change, ClaimItem, EventRecord
 from bulkgen.log.transaction import item_states, lock, lock_one, write_back
 from bulkgen.models import BatchConfig, BatchStatus, Item, ItemStatus
 from bulkgen.progress import ProgressState
@@ -305,17 +311,31 @@ class SQLStore(SlotMethods):
 
     async def apply(self, changes: Sequence[Change], now: float) -> Applied:
         wanted: dict[str, set[int]] = {}
+        claims: dict[str, list[int]] = {}
         for change in changes:
-            wanted.setdefault(change.batch_id, set()).add(change.index)
+            if isinstance(change, ClaimItem):
+                claims.setdefault(change.batch_id, []).append(change.slot)
+                wanted.setdefault(change.batch_id, set())
+            else:
+                wanted.setdefault(change.batch_id, set()).add(change.index)
         applied = Applied()
         async with self._write.begin() as conn:
             states = await lock(conn, list(wanted))
             for batch_id, state in states.items():
-                state.items = await item_states(conn, batch_id, wanted[batch_id])
+                if wanted[batch_id]:
+                    state.items = await item_states(conn, batch_id, wanted[batch_id])
             for change in changes:
+                if isinstance(change, ClaimItem):
+                    continue
                 target = states.get(change.batch_id)
                 if target is None or not target.apply(change, now):
                     applied.rejected += 1
+            taken: dict[str, list[tuple[int, int]]] = {}
+            # Claims after the item changes: a slot's finish frees its place first.
+            for batch_id, slots in claims.items():
+                if batch_id in states:
+                    answers, taken[batch_id] = await claim_items(conn, states[batch_id], slots, now)
+                    applied.claims.update(((batch_id, s), c) for s, c in answers.items())
             for batch_id, state in states.items():
                 state.settle(now)
                 if state.paused_now:
@@ -323,6 +343,8 @@ class SQLStore(SlotMethods):
                 if state.events:
                     applied.batches.add(batch_id)
             await write_back(conn, states)
+            for batch_id, pairs in taken.items():
+                await record_slots(conn, batch_id, pairs)
             await self._announce(conn, sorted(applied.batches), urgent=False)
         return applied
 

@@ -11,7 +11,7 @@ tested without a database (``tests/test_state.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -31,7 +31,7 @@ from bulkgen.events import (
     progress_event,
 )
 from bulkgen.log.items import ItemState, LoggedEvent, item_event
-from bulkgen.log.store import Change, StartItem
+from bulkgen.log.store import ItemChange, StartItem
 from bulkgen.models import (
     BatchConfig,
     BatchStatus,
@@ -176,7 +176,7 @@ class BatchState:
             self.usage[1] += used.completion_tokens
             self.usage[2] += used.total_tokens
 
-    def apply(self, change: Change, now: float) -> bool:
+    def apply(self, change: ItemChange, now: float) -> bool:
         """Apply one item change if the item is in the state it expects; False when
         skipped (for example a finish for an item a cancel already failed)."""
         item = self.items.get(change.index)
@@ -377,13 +377,14 @@ class BatchState:
         self.changed.add("error")
         return len(chosen)
 
-    def recover(self, now: float) -> None:
-        """After a restart: the in-flight items (``self.items``) go back to pending."""
-        for item in self.items.values():
+    def recover(self, now: float, items: Iterable[ItemState] | None = None) -> None:
+        """After a restart: the in-flight items (``self.items``, or ``items``) go back."""
+        items = list(self.items.values() if items is None else items)
+        for item in items:
             item.started_at = None
             self.move(item, ItemStatus.PENDING)
             self.log_item(ItemRequeued, item, now)
-        if self.items:
+        if items:
             self.finishes = []
 
 

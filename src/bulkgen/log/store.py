@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from enum import Enum
+from typing import Protocol
 
 from bulkgen.models import (
     Attempt,
@@ -22,9 +23,6 @@ from bulkgen.models import (
     RuleResult,
 )
 from bulkgen.progress import Counts, ProgressState
-
-if TYPE_CHECKING:
-    from bulkgen.log.slots import Claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +85,36 @@ class FinishItem:
     stem_key: str | None = None
 
 
-Change = StartItem | FinishItem
+@dataclass(frozen=True, slots=True)
+class ClaimItem:
+    """Slot ``slot`` of a batch asks for its next item (distributed workers, PostgreSQL):
+    committed with the item changes queued before it, answered on the ``Applied``."""
+
+    batch_id: str
+    slot: int
+    at: float
+
+
+ItemChange = StartItem | FinishItem
+Change = StartItem | FinishItem | ClaimItem
+
+
+class ClaimOutcome(Enum):
+    CLAIMED = "claimed"  # an item to generate
+    BUSY = "busy"  # N items in progress (a dead worker's wait to be put back): try later
+    DONE = "done"  # nothing pending: the slot's job ends
+    STOPPED = "stopped"  # the batch is paused or finished: the slot's job ends
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The answer to a :class:`ClaimItem`."""
+
+    outcome: ClaimOutcome
+    index: int = -1
+    prior_attempts: int = 0
+    #: Items of this slot a dead worker left in progress, put back to pending.
+    recovered: int = 0
 
 
 @dataclass(slots=True)
@@ -100,6 +127,8 @@ class Applied:
     rejected: int = 0
     #: Batches this commit paused (the early stop); their runs must stop scheduling.
     paused: set[str] = field(default_factory=set)
+    #: The answer to each claim of the transaction, by (batch id, slot).
+    claims: dict[tuple[str, int], Claim] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -198,9 +227,6 @@ class Store(Protocol):
         again (queued or running; a paused batch stays paused)."""
 
     # Distributed workers (PostgreSQL): see bulkgen.log.slots.
-
-    async def claim(self, batch_id: str, slot: int, now: float) -> Claim:
-        """Put back what ``slot`` left in progress, then take the next pending item."""
 
     async def ensure_slots(self, batch_id: str) -> int:
         """Defer jobs for the slots of a runnable batch that have none; how many."""

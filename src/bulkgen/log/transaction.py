@@ -102,18 +102,14 @@ async def item_states(
     status: ItemStatus | None = None,
     *,
     with_error: bool = False,
-    slot: int | None = None,
 ) -> dict[int, ItemState]:
-    """The items of a batch a write changes: by index, or all of one status (of one
-    ``slot``'s claims, when given)."""
+    """The items of a batch a write changes: by index, or all of one status."""
     columns = (*_ITEM_COLUMNS, items.c.error) if with_error else _ITEM_COLUMNS
     query = select(*columns).where(items.c.batch_id == batch_id)
     if indices is not None:
         query = query.where(items.c.idx.in_(sorted(indices)))
     if status is not None:
         query = query.where(items.c.status == status.value)
-    if slot is not None:
-        query = query.where(items.c.slot == slot)
     rows = await conn.execute(query)
     return {
         row.idx: ItemState(
