@@ -59,6 +59,18 @@ def postgres() -> Iterator[Postgres]:
 
 
 @pytest.fixture
+async def pg_url(postgres: Postgres) -> str:
+    """A fresh PostgreSQL database, migrated (bulkgen's tables and the job queue's)."""
+    from bulkgen.log import SQLStore
+
+    found = postgres.new_database()
+    store = SQLStore(found)
+    await store.migrate()
+    await store.close()
+    return found
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database: SQLite unless the test is parametrised to PostgreSQL."""
     if getattr(request, "param", "sqlite") == "postgres":

@@ -23,12 +23,8 @@ GUARD = 60.0
 
 
 @pytest.fixture
-async def url(postgres: Postgres) -> str:
-    found = postgres.new_database()
-    store = SQLStore(found)
-    await store.migrate()
-    await store.close()
-    return found
+def url(pg_url: str) -> str:
+    return pg_url
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from bulkgen.log.store import ClaimOutcome
 from bulkgen.models import BatchConfig, BatchStatus, ItemStatus
 
 from helpers.api import batch_body, replay
-from helpers.postgres import Postgres
 from helpers.server import LiveServer, ServerProcess
 from helpers.sse import read_stream
 
@@ -27,12 +26,8 @@ BATCHES = "/api/generation/batch"
 
 
 @pytest.fixture
-async def url(postgres: Postgres) -> str:
-    found = postgres.new_database()
-    store = SQLStore(found)
-    await store.migrate()
-    await store.close()
-    return found
+def url(pg_url: str) -> str:
+    return pg_url
 
 
 @pytest.fixture
