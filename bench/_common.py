@@ -188,3 +188,70 @@ def wait_batch(
         if until(batch) or time.monotonic() > deadline:
             return dict(batch)
         time.sleep(every)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its children: its own utime + stime, its reaped children's
+    (cutime + cstime) and its live children's (e.g. a PostgreSQL postmaster's backends)."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    fields = raw[raw.rindex(")") + 2 :].split()
+    total = sum(int(f) for f in fields[11:15]) / _TICKS
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid:  # ppid
+            total += sum(int(f) for f in fields[11:15]) / _TICKS
+    return total
+
+
+def wait_log_line(proc: subprocess.Popen[bytes], log: Path, text: str, timeout: float = 60) -> None:
+    """Wait until ``text`` appears in ``log`` (the process's output)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text.encode() in log.read_bytes():
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited: {log.read_text()[-2000:]}")
+        time.sleep(0.05)
+    raise RuntimeError(f"no {text!r} in {log} after {timeout:.0f} s")
+
+
+# -- a throwaway PostgreSQL server (scripts/postgres) --------------------------------------
+
+POSTGRES_SCRIPT = ROOT / "scripts" / "postgres"
+
+
+def start_postgres(directory: Path) -> str:
+    """``scripts/postgres start DIR``: a fresh server on a Unix socket in ``directory``;
+    its SQLAlchemy URL."""
+    done = subprocess.run(
+        [str(POSTGRES_SCRIPT), "start", str(directory)],
+        check=False,
+        capture_output=True,
+        text=True,
+        start_new_session=True,  # a Ctrl-C in the terminal reaches the bench, not pg_ctl
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/postgres start failed: {done.stderr[-2000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def stop_postgres(directory: Path) -> None:
+    """``scripts/postgres stop DIR`` (fast shutdown), if it is running."""
+    if (directory / "data" / "postmaster.pid").exists():
+        subprocess.run(
+            [str(POSTGRES_SCRIPT), "stop", str(directory)],
+            check=False,
+            capture_output=True,
+            start_new_session=True,
+        )
+
+
+def postmaster_pid(directory: Path) -> int:
+    """The PostgreSQL server's main process (first line of ``data/postmaster.pid``)."""
+    return int((directory / "data" / "postmaster.pid").read_text().split()[0])
