@@ -204,14 +204,14 @@ def pipeline(
         cpu_w = sum(cpu_seconds(pid) for pid in pids) - cpu_w0
         cpu_pg = tree_cpu_seconds(pg_pid) - cpu_pg0
         txns = xid(conninfo) - xid0 - 1
-        # Which worker ran which slot (procrastinate logs each job it starts), and how many
-        # items each slot generated.
+        # Which worker ran which slot (a worker logs "batch B: slot N started"), and how
+        # many items each slot generated.
         slot_worker: dict[int, int] = {}
-        marker = f"batch_id='{batch_id}'"
+        marker = f"batch {batch_id}: slot "
         for n, (_proc, log) in enumerate(started):
             for line in log.read_text(errors="replace").splitlines():
-                if "Starting job bulkgen.run_slot" in line and marker in line:
-                    slot = int(line.split("slot=", 1)[1].split(",", 1)[0])
+                if marker in line:
+                    slot = int(line.split(marker, 1)[1].split(" ", 1)[0])
                     slot_worker[slot] = n
         with psycopg.connect(conninfo, autocommit=True) as conn:
             per_slot = conn.execute(

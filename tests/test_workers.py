@@ -9,18 +9,19 @@ import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import text
 
 from bulkgen.log import EventLog, FinishItem, LocalBus, SQLStore
-from bulkgen.log.pgbus import PgBus
+from bulkgen.log.pgbus import PgBus, libpq_url
 from bulkgen.log.slots import slot_lock
 from bulkgen.log.store import ClaimOutcome
 from bulkgen.models import BatchConfig, BatchStatus, ItemStatus
 
 from helpers.api import batch_body, replay
 from helpers.server import LiveServer, ServerProcess
-from helpers.sse import read_stream
+from helpers.sse import open_stream, read_stream
 
 BATCHES = "/api/generation/batch"
 
@@ -167,3 +168,35 @@ def test_a_viewer_gets_every_event_when_no_notification_arrives(
     port = worker.env["BULKGEN_METRICS_PORT"]
     scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=60).text
     assert 'bulkgen_items_finished_total{outcome="completed"} 30.0' in scraped
+
+
+def test_a_cancel_aborts_the_slot_jobs_a_worker_is_running(
+    replica: tuple[LiveServer, ServerProcess], url: str
+) -> None:
+    server, _worker = replica
+    slow = {"seed": 1, "latency_ms": [60_000, 60_000], "fail_rate": 0.0, "invalid_rate": 0.0}
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        created = http.post(
+            BATCHES, json=batch_body(count=4, concurrency=2, generator_options=slow)
+        ).json()
+        # Both slots are generating (each holds an item for a minute) ...
+        with open_stream(http, created["id"], after=0) as stream:
+            stream.read_until(lambda r: len(r.events("item.started")) == 2, what="2 starts")
+        assert http.post(f"{BATCHES}/{created['id']}/cancel").status_code == 200
+    # ... and the cancel makes the worker drop them: the jobs end aborted, long before
+    # the items' minute is over (the guard below is only reached when abort is broken).
+    statuses = job_statuses(url, created["id"], until=lambda found: "doing" not in found)
+    assert set(statuses) <= {"aborted", "cancelled"}, statuses
+
+
+def job_statuses(url: str, batch_id: str, *, until: Callable[[list[str]], bool]) -> list[str]:
+    """The statuses of the batch's slot jobs, read until ``until`` holds (bounded)."""
+    query = "SELECT status::text FROM procrastinate_jobs WHERE lock LIKE %s"
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        for _ in range(600):
+            found = [row[0] for row in conn.execute(query, (f"bulkgen:{batch_id}:%",))]
+            if until(found):
+                return found
+            # procrastinate reports an abort only in its table: look again shortly.
+            conn.execute("SELECT pg_sleep(0.05)")
+    raise AssertionError(f"slot jobs still running: {found}")

@@ -154,8 +154,8 @@ class QueueRunner:
         return None
 
     async def cancel(self, batch_id: str) -> BatchRecord:
-        # Items being generated end on their own: their finishes are not counted, and
-        # their slots find the batch stopped at their next claim.
+        # The cancel's transaction also asks procrastinate to abort the batch's slot jobs:
+        # workers interrupt the items they are generating within about a second.
         return await self._log.cancel(batch_id)
 
     async def close(self) -> None:

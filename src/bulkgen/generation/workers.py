@@ -168,6 +168,7 @@ class Workers:
             seen_stems=await self._store.passed_stem_keys(batch_id),
         )
         working_on(batch_id)  # every line logged for this slot names the batch
+        log.info("batch %s: slot %d started", batch_id, slot)
         busy = 0
         try:
             while not self.stopping:

@@ -29,10 +29,12 @@ from bulkgen.log.rows import PROGRESS_COLUMNS, item_of, progress_of, record_of
 from bulkgen.log.schema import batches, events, items
 from bulkgen.log.slots import (
     SlotMethods,
+    abort_slots,
     apply_queue_schema,
     claim_items,
     defer_slots,
     record_slots,
+    refresh_statistics,
 )
 from bulkgen.log.store import Applied, BatchRecord, Change, ClaimItem, EventRecord
 from bulkgen.log.transaction import item_states, lock, lock_one, write_back
@@ -123,6 +125,7 @@ class SQLStore(SlotMethods):
             )
             if self.jobs:
                 await defer_slots(conn, batch_id, config.concurrency)
+                await refresh_statistics(conn, config.count)
             return await self._batch_in(conn, batch_id, None)
 
     async def get_batch(self, batch_id: str, owner: str | None) -> BatchRecord:
@@ -354,6 +357,8 @@ class SQLStore(SlotMethods):
             state.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
             state.cancel(now)
             await write_back(conn, {batch_id: state})
+            if self.jobs:
+                await abort_slots(conn, batch_id, state.config.concurrency)
             await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
 
