@@ -339,3 +339,30 @@ def test_watch_says_why_a_batch_is_not_moving() -> None:
     )
     line = state_line(paused, now)
     assert line is not None and "early stop" in line.plain and "7 of the first 10" in line.plain
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["worker"], "workers need PostgreSQL"),
+        (["serve", "--no-workers"], "--no-workers needs PostgreSQL"),
+    ],
+)
+def test_postgres_only_roles_refuse_sqlite_with_a_message(
+    args: list[str], message: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("command", ["worker", "migrate"])
+def test_an_unreachable_database_is_one_line_not_a_traceback(command: str, tmp_path: Any) -> None:
+    url = f"postgresql+psycopg://nobody@/bulkgen?host={tmp_path}/absent"
+    result = CliRunner().invoke(app, [command, "--database-url", url])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "cannot use the database postgresql+psycopg://…" in output
+    assert "Traceback" not in output
+    assert "nobody" not in output  # the URL's user (or password) is never printed

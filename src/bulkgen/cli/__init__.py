@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from bulkgen.cli.batch import batch_app
 from bulkgen.http.server import Server, run_worker, serve
@@ -134,6 +136,16 @@ def serve_command(
     asyncio.run(serve(settings))
 
 
+def _with_database(settings: Settings, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work``; a database that cannot be reached is a one-line error, exit 1."""
+    try:
+        asyncio.run(work)
+    except DBAPIError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        console.print(f"[red]error:[/red] cannot use the database {_where(settings)}: {reason}")
+        raise typer.Exit(1) from None
+
+
 def _postgres(settings: Settings) -> bool:
     return settings.sqlalchemy_url.startswith("postgresql")
 
@@ -166,7 +178,7 @@ def worker(
         raise typer.Exit(2)
     if settings.log_format == "text":
         console.print(f"bulkgen worker on {_where(settings)} (Ctrl-C stops it)")
-    asyncio.run(run_worker(settings))
+    _with_database(settings, run_worker(settings))
 
 
 @app.command()
@@ -233,7 +245,7 @@ def migrate(database: DatabaseOpt = None, database_url: DatabaseUrlOpt = None) -
         finally:
             await store.close()
 
-    asyncio.run(run())
+    _with_database(settings, run())
     console.print(f"database {_where(settings)} is up to date")
 
 
