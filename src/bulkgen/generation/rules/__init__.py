@@ -24,8 +24,9 @@ __all__ = ["RULES", "Rule", "has_errors", "stem_key", "validate_item"]
 
 _MODULES = (schema, options, ranges, stem, rationale, cues)
 # Schema rules run first, so the rules that need their part of the item can be skipped.
+_MODULE_ORDER = [module.__name__ for module in _MODULES]
 _RUN_ORDER: list[tuple[Rule, frozenset[str], Check]] = sorted(
-    CHECKS, key=lambda entry: not entry[0].id.startswith("schema.")
+    CHECKS, key=lambda entry: _MODULE_ORDER.index(entry[2].__module__)
 )
 
 

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from bulkgen.generation.rules.options import is_all_none
 from bulkgen.generation.rules.registry import (
     WARNING,
     WELL_FORMED,
@@ -73,6 +74,8 @@ def _answer_not_longest(item: GeneratedItem, _context: Context) -> Iterator[str]
 )
 def _distractors_not_absolute(item: GeneratedItem, _context: Context) -> Iterator[str]:
     for option in _distractors(item):
+        if is_all_none(option.text):
+            continue  # options.all_none_of_the_above reports it
         terms = dict.fromkeys(
             m.group().lower()
             for m in _ABSOLUTE.finditer(option.text)

@@ -9,7 +9,7 @@ from itertools import combinations
 from bulkgen.generation.rules.registry import ERROR, WARNING, Context, quote, rule, stem_key
 from bulkgen.models import GeneratedItem, Option
 
-_ALL_NONE = re.compile(r"\b(?:all|none) of the (?:above|these|options)\b")
+ALL_NONE = re.compile(r"\b(?:all|none) of the (?:above|these|options)\b")
 _NON_WORD = re.compile(r"[\W_]+")
 # An option that points at other options by letter (or K-type roman numeral): "A and C",
 # "Both A and C", "A, B and C are correct", "options A–C", "I and III only".
@@ -36,6 +36,11 @@ _SPELLINGS = (
 _ARTICLES = re.compile(r"\b(?:the|a|an)\b")
 
 
+def is_all_none(text: str) -> bool:
+    """True for "all of the above", "None of the above." and the like."""
+    return bool(ALL_NONE.search(_NON_WORD.sub(" ", text.casefold())))
+
+
 @rule("options.unique", ERROR, "No two options have the same text (ignoring case and spacing).")
 def _options_unique(item: GeneratedItem, _context: Context) -> Iterator[str]:
     first_key: dict[str, str] = {}
@@ -56,7 +61,7 @@ def _options_unique(item: GeneratedItem, _context: Context) -> Iterator[str]:
 )
 def _no_all_none_of_the_above(item: GeneratedItem, _context: Context) -> Iterator[str]:
     for option in item.options:
-        if _ALL_NONE.search(_NON_WORD.sub(" ", option.text.casefold())):
+        if is_all_none(option.text):
             yield f"option {option.key} is {quote(option.text)}; write a real alternative"
 
 
