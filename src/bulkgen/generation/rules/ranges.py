@@ -47,17 +47,20 @@ class Interval:
     high_closed: bool = True
     point: bool = False
 
-    def overlaps(self, other: Interval) -> float | None:
-        """A value both intervals contain, or None."""
+    def overlaps(self, other: Interval) -> str | None:
+        """The values both intervals contain, in words, or None."""
         if self.point and other.point:
             return None
-        low = max(self.low, other.low)
-        high = min(self.high, other.high)
-        if low < high:
-            return low if math.isfinite(low) else high
+        low, high = max(self.low, other.low), min(self.high, other.high)
         if low == high and self.contains(low) and other.contains(low):
-            return low
-        return None
+            return _format(low)
+        if low >= high:
+            return None
+        if math.isinf(low):
+            return f"any value below {_format(high)}"
+        if math.isinf(high):
+            return f"any value above {_format(low)}"
+        return f"{_format(low)}–{_format(high)}"
 
     def contains(self, value: float) -> bool:
         above = value > self.low or (value == self.low and self.low_closed)
@@ -121,6 +124,6 @@ def _ranges_do_not_overlap(item: GeneratedItem, _context: Context) -> Iterator[s
         if shared is not None:
             yield (
                 f"options {first.key} ({quote(first.text)}) and {second.key} "
-                f"({quote(second.text)}) overlap: {_format(shared)} fits both; make the "
+                f"({quote(second.text)}) overlap: {shared} fits both; make the "
                 "ranges mutually exclusive"
             )

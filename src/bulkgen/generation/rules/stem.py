@@ -27,7 +27,7 @@ _NEGATIVE = re.compile(
     re.IGNORECASE,
 )
 # A completion lead-in ends open ("… is most likely due to", "… EXCEPT:", "… is ___").
-_OPEN_END = re.compile(r"(?:[:;,…_-]|\.\.\.|[^\W\d_])[\s\"'”’)]*$")
+_OPEN_END = re.compile(r"(?:[:;,…_-]|\.\.\.|_\.|[^\W\d_])[\s\"'”’)]*$")
 # A last sentence that tells the reader what to do is a lead-in even without a "?".
 _DIRECTIVE = re.compile(
     r"^(?:which|what|who|whom|whose|where|when|why|how|identify|select|choose|name|indicate"
