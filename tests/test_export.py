@@ -29,6 +29,7 @@ from bulkgen.export import (
     render_export,
     safe_filename,
 )
+from bulkgen.generation.validators import has_errors, validate_item
 from bulkgen.models import (
     Batch,
     BatchConfig,
@@ -642,3 +643,15 @@ def test_progress_page_links_every_format(client: httpx.Client, demo: Any) -> No
     assert empty.status_code == 200
     # the links are there for the page to reveal once an item passes, but hidden until then
     assert re.search(r'data-role="export" hidden', empty.text)
+
+
+@pytest.mark.parametrize("answer", ["A ", "a", " a "])
+def test_an_answer_key_in_any_case_or_spacing_passes_and_exports(answer: str) -> None:
+    item = make_item(0, answer=answer)
+    assert item.result is not None and item.result.answer == "A"
+    assert not has_errors(validate_item(item.result))
+    batch = make_batch()
+    row = next(csv.DictReader(io.StringIO(render_export(ExportFormat.CSV, batch, [item]).decode())))
+    assert row["answer"] == "A"
+    for export_format in ExportFormat:
+        assert render_export(export_format, batch, [item])

@@ -55,12 +55,25 @@ def test_registry_lists_every_rule_with_severity_and_description() -> None:
         "schema.rationale",
         "options.unique",
         "options.all_none_of_the_above",
+        "options.combination",
+        "options.near_duplicate",
+        "options.overlapping_ranges",
         "stem.length",
+        "stem.no_lead_in",
         "stem.negative_emphasis",
         "stem.duplicate",
         "rationale.length",
+        "rationale.option_letters",
     }
-    warnings = {"answer.longest", "distractors.absolute_terms"}
+    warnings = {
+        "answer.longest",
+        "answer.word_repeat",
+        "answer.convergence",
+        "distractors.absolute_terms",
+        "options.grammatical_cue",
+        "options.vague_frequency",
+        "stem.negative_lead_in",
+    }
     assert set(RULES) == errors | warnings
     for rule_id, rule in RULES.items():
         assert isinstance(rule, Rule)
@@ -173,6 +186,8 @@ def test_stem_length_bounds_are_inclusive() -> None:
         ("Which organ is the least involved in glucose control?", "least"),
         ("Which statement about insulin is false?", "false"),
         ("Which statement about insulin is Incorrect?", "Incorrect"),
+        ("Which hormone cannot be taken by mouth?", "cannot"),
+        ("Which organ is least likely to store glycogen?", "least"),
         ("Not every hormone is a protein. Which of these is Not a peptide?", "Not"),
     ],
 )
@@ -190,7 +205,8 @@ def test_stem_negative_emphasis(stem: str, word: str) -> None:
         "All of the following are pancreatic hormones EXCEPT:",
         "Which organ is LEAST involved in glucose control?",
         "Which statement about insulin is FALSE?",
-        "Which hormone cannot be taken by mouth and why?",
+        "Which hormone CANNOT be taken by mouth?",
+        "Which organ is LEAST likely to store glycogen?",
         "Which test has the highest false positive rate for diabetes?",
         "Which organ needs at least two hormones to control glucose?",
         "Which is the main cost driver for not-for-profit hospitals?",

@@ -4,7 +4,8 @@ An item travels generator → validation → log → live feed → HTTP → page
 viewer like the page. ``serve`` and ``demo`` run the server (every ``serve`` flag mirrors a
 setting, and ``BULKGEN_<SETTING>`` environment variables set the same values); ``batch …``
 talks to a running server over HTTP through :class:`bulkgen.client.BulkgenClient`, and
-``batch watch`` follows a batch's live stream.
+``batch watch`` follows a batch's live stream; ``rules eval`` measures the item-writing
+rules on a labelled corpus.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
 from bulkgen.cli.batch import batch_app
+from bulkgen.cli.rules import rules_app
 from bulkgen.http.server import Server, run_worker, serve
 from bulkgen.models import BatchConfig, DemoOptions
 from bulkgen.settings import Settings
@@ -34,6 +36,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(batch_app, name="batch")
+app.add_typer(rules_app, name="rules")
 console = Console(stderr=True)
 
 DatabaseOpt = Annotated[

@@ -126,7 +126,8 @@ class DemoGenerator:
         texts = [template.answer, *rng.sample(template.distractors, distractor_count)]
         rng.shuffle(texts)
         answer = KEYS[texts.index(template.answer)]
-        rationale = f"Option {answer} is correct. {template.why} {template.why_not}"
+        # The rationale names the answer by its text: exports shuffle the options.
+        rationale = f"The answer is: {template.answer}. {template.why} {template.why_not}"
 
         if fate.markup:
             stem += STEM_MARKUP

@@ -55,8 +55,8 @@ _EASY = (
         "predictions that an investigation can test.",
     ),
     Template(
-        "Flashcard {n} for {topic} asks: which kind of source reports original research "
-        "for the first time?",
+        "Flashcard {n} for {topic} asks: which kind of source is the first to publish a "
+        "new study's findings?",
         "A peer-reviewed primary research article",
         (
             "A general-audience encyclopedia entry",
@@ -159,7 +159,7 @@ _MEDIUM = (
     Template(
         "Study group {n} is preparing for an exam on {topic} in three weeks. Which plan best "
         "supports long-term retention?",
-        "Short self-testing sessions spread over the weeks",
+        "Short self-testing sessions spaced out until then",
         (
             "One long review session the day before the exam",
             "Rereading the textbook chapters in order twice",
@@ -235,7 +235,7 @@ _MEDIUM = (
     Template(
         "In workshop {n} on {topic}, a student's survey of 20 friends finds that most prefer "
         "online classes. What is the main weakness of this evidence?",
-        "Friends may not represent the wider population",
+        "A convenience sample unlike the wider population",
         (
             "Twenty responses are too many to analyse",
             "Surveys cannot measure what people prefer",
@@ -253,7 +253,7 @@ _HARD = (
     Template(
         "Case {n}: a team studying {topic} reports p = 0.04 for one of 20 outcome measures "
         "tested on 12 participants, with no correction. What is the most serious concern?",
-        "Multiple testing makes a chance finding likely",
+        "Multiple comparisons make a chance finding likely",
         (
             "A p-value of 0.04 proves the effect is large",
             "Twelve participants is more than a pilot needs",
@@ -285,7 +285,7 @@ _HARD = (
         "Case {n}: a review of studies on {topic} finds that published trials mostly report "
         "positive effects, while registered trials with null results went unpublished. What "
         "does this pattern most likely indicate?",
-        "Publication bias inflating the apparent effect",
+        "Publication bias inflating the apparent benefit",
         (
             "That the intervention works in most settings",
             "That null results come from badly run trials",
@@ -300,7 +300,7 @@ _HARD = (
     Template(
         "Scenario {n}: an instructor of {topic} sees that students who attend optional review "
         "sessions score higher on the final. What should be checked before expanding them?",
-        "Whether stronger students chose to attend",
+        "Whether stronger students self-selected into them",
         (
             "Whether the room can hold more students",
             "Whether students enjoyed the sessions",
@@ -315,7 +315,7 @@ _HARD = (
     Template(
         "Case {n}: an exam item on {topic} is answered correctly by 95% of the weakest "
         "students and 96% of the strongest. What does this suggest about the item?",
-        "It barely separates weaker from stronger students",
+        "It barely discriminates between ability levels",
         (
             "It is an excellent item because most students pass it",
             "It is too difficult to keep in the exam",
@@ -359,12 +359,16 @@ _HARD = (
     ),
 )
 
-#: The questions of each difficulty; an item draws one by its seed.
-TEMPLATES = {Difficulty.EASY: _EASY, Difficulty.MEDIUM: _MEDIUM, Difficulty.HARD: _HARD}
+_BANK = {Difficulty.EASY: _EASY, Difficulty.MEDIUM: _MEDIUM, Difficulty.HARD: _HARD}
+#: The questions of each difficulty; a valid item draws one by its seed. Negative questions
+#: are left out: even with NOT in capitals, the rules warn against them (stem.negative_lead_in).
+TEMPLATES = {
+    difficulty: tuple(t for t in templates if not t.negative)
+    for difficulty, templates in _BANK.items()
+}
 #: The question with an emphasised NOT or EXCEPT, per difficulty.
 NEGATIVE_TEMPLATES = {
-    difficulty: next(t for t in templates if t.negative)
-    for difficulty, templates in TEMPLATES.items()
+    difficulty: next(t for t in templates if t.negative) for difficulty, templates in _BANK.items()
 }
 # The flaw writes the emphasised negative in lower case ("is not", "except:").
 LOWERCASE_NEGATIVE_STEMS = {

@@ -94,6 +94,10 @@ correct; `answer` is the key of the correct one.
 - A negative word in the stem (NOT, EXCEPT, LEAST, FALSE) is written in capitals.
 - Options are of similar length; the correct one is not conspicuously the longest.
 - No absolute words (always, never, only, all, none, every) in the wrong options.
+- No option combines others ("Both A and C"); no two options say the same thing; \
+numeric options do not overlap; no vague frequency words (usually, often, may).
+- The stem's grammar fits every option, and no stem word reappears only in the answer.
+- The rationale names options by their text, never by their letter: options are shuffled.
 - The rationale, two or three sentences, says why the answer is correct and why the \
 other options are not."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class ItemStatus(StrEnum):
@@ -24,9 +24,19 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+def normalise_key(key: str) -> str:
+    """An option or answer key as validation and exports compare it: " a " is "A"."""
+    return key.strip().upper()
+
+
 class Option(BaseModel):
     key: str
     text: str
+
+    @field_validator("key")
+    @classmethod
+    def _normalise_key(cls, key: str) -> str:
+        return normalise_key(key)
 
 
 class TokenUsage(BaseModel):
@@ -47,6 +57,12 @@ class GeneratedItem(BaseModel):
     usage: TokenUsage | None = Field(
         default=None, description="Tokens the request that produced the item used (real models)."
     )
+
+    @field_validator("answer")
+    @classmethod
+    def _normalise_answer(cls, answer: str) -> str:
+        # A model's " a " names option A: normalised here, validation and exports agree.
+        return normalise_key(answer)
 
 
 class RuleResult(BaseModel):

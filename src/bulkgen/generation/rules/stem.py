@@ -1,0 +1,121 @@
+"""Rules on the stem: its length, that it asks a question, how it words a negative, repeats."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from bulkgen.generation.rules.registry import (
+    ERROR,
+    WARNING,
+    Context,
+    lead_in,
+    quote,
+    rule,
+    sentences,
+    stem_key,
+)
+from bulkgen.models import GeneratedItem
+
+MIN_STEM_CHARS, MAX_STEM_CHARS = 20, 1000
+# Whole words only, so "nothing" or "not-for-profit" are not negatives, and "at least",
+# "not only" and "false positive/negative" are ordinary phrases, not negations.
+_NEGATIVE = re.compile(
+    r"(?<![\w-])(?:not(?!\s+only\b)|cannot|except|(?<!\bat\s)least"
+    r"|false(?!\s+(?:positives?|negatives?)\b)|incorrect|never)(?![\w-])",
+    re.IGNORECASE,
+)
+# A completion lead-in ends open ("… is most likely due to", "… EXCEPT:", "… is ___").
+_OPEN_END = re.compile(r"(?:[:;,…_-]|\.\.\.|_\.|[^\W\d_])[\s\"'”’)]*$")
+# A last sentence that tells the reader what to do is a lead-in even without a "?".
+_DIRECTIVE = re.compile(
+    r"^(?:which|what|who|whom|whose|where|when|why|how|identify|select|choose|name|indicate"
+    r"|determine|pick|give|state)\b",
+    re.IGNORECASE,
+)
+
+
+@rule(
+    "stem.length",
+    ERROR,
+    f"The stem has {MIN_STEM_CHARS}–{MAX_STEM_CHARS} characters.",
+    needs={"schema.stem"},
+)
+def _stem_length(item: GeneratedItem, _context: Context) -> Iterator[str]:
+    length = len(item.stem.strip())
+    if length < MIN_STEM_CHARS:
+        yield f"stem has {length} characters; at least {MIN_STEM_CHARS} are needed"
+    elif length > MAX_STEM_CHARS:
+        yield f"stem has {length} characters; at most {MAX_STEM_CHARS} are allowed"
+
+
+@rule(
+    "stem.no_lead_in",
+    ERROR,
+    'The stem asks a question: a sentence with "?", a completion lead-in ending in a colon, '
+    'a blank or an open phrase, or an instruction ("Identify …").',
+    needs={"schema.stem"},
+)
+def _stem_asks(item: GeneratedItem, _context: Context) -> Iterator[str]:
+    stem = item.stem.strip()
+    if "?" in stem or _OPEN_END.search(stem) or _DIRECTIVE.match(sentences(stem)[-1]):
+        return
+    yield (
+        f"the stem states facts but asks no question (it ends {quote(stem[-40:])}); end it "
+        'with a question such as "Which of the following is the most likely diagnosis?"'
+    )
+
+
+def _question_negatives(item: GeneratedItem, context: Context) -> Iterator[str]:
+    question = lead_in(item.stem)
+    if context.topic:
+        question = _topic_pattern(context.topic).sub(" ", question)
+    for match in _NEGATIVE.finditer(question):
+        yield match.group()
+
+
+@lru_cache(maxsize=256)
+def _topic_pattern(topic: str) -> re.Pattern[str]:
+    return re.compile(re.escape(topic), re.IGNORECASE)
+
+
+@rule(
+    "stem.negative_emphasis",
+    ERROR,
+    "A negative question (not, cannot, except, least, false, incorrect, never) writes the "
+    "negative word in capitals.",
+    needs={"schema.stem"},
+)
+def _negative_in_capitals(item: GeneratedItem, context: Context) -> Iterator[str]:
+    for word in _question_negatives(item, context):
+        if word != word.upper():
+            yield f"negative word {word!r} in the question is in lower case; write {word.upper()!r}"
+
+
+@rule(
+    "stem.negative_lead_in",
+    WARNING,
+    "The question is not negatively phrased (NOT, CANNOT, EXCEPT, LEAST, FALSE), even in "
+    "capitals: ask for the best answer instead.",
+    needs={"schema.stem"},
+)
+def _no_negative_question(item: GeneratedItem, context: Context) -> Iterator[str]:
+    words = list(dict.fromkeys(_question_negatives(item, context)))
+    if words:
+        listed = ", ".join(repr(word) for word in words)
+        yield (
+            f"the question is negatively phrased ({listed}); a negative question tests "
+            "spotting a wrong statement rather than knowing the right one: ask for the best answer"
+        )
+
+
+@rule(
+    "stem.duplicate",
+    ERROR,
+    "The stem does not repeat the stem of another item of the batch.",
+    needs={"schema.stem"},
+)
+def _stem_not_seen(item: GeneratedItem, context: Context) -> Iterator[str]:
+    if stem_key(item.stem) in context.seen_stems:
+        yield f"stem duplicates another item of the batch: {quote(item.stem, 60)}"
