@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from itertools import combinations
 
-from bulkgen.generation.rules.registry import ERROR, WARNING, Context, quote, rule, stem_key
+from bulkgen.generation.rules.registry import ERROR, WARNING, Context, quote, rule
 from bulkgen.models import GeneratedItem, Option
 
 ALL_NONE = re.compile(r"\b(?:all|none) of the (?:above|these|options)\b")
@@ -34,6 +34,9 @@ _SPELLINGS = (
     (re.compile(r"tre\b"), "ter"),
 )
 _ARTICLES = re.compile(r"\b(?:the|a|an)\b")
+# Words, and numbers with their sign and decimal point; symbols that carry meaning ("$",
+# "*", "/", "+", a sign before a currency) are kept as tokens of their own.
+_TOKEN = re.compile(r"[+-]?\d+(?:\.\d+)?|[+−-](?=[$€£¥])|[^\W_]+|[^\w\s.,;:()'\"-]")
 
 
 def is_all_none(text: str) -> bool:
@@ -45,7 +48,7 @@ def is_all_none(text: str) -> bool:
 def _options_unique(item: GeneratedItem, _context: Context) -> Iterator[str]:
     first_key: dict[str, str] = {}
     for option in item.options:
-        text = stem_key(option.text)
+        text = same_text(option.text)
         if not text:
             continue
         if text in first_key:
@@ -79,12 +82,19 @@ def _no_combination_options(item: GeneratedItem, _context: Context) -> Iterator[
             )
 
 
+def same_text(text: str) -> str:
+    """An option's text with case, spacing and a final full stop ignored; signs and
+    symbols kept, so "-1" and "+1" or "*/15 * * * *" and "15 * * * *" differ."""
+    return " ".join(text.casefold().split()).rstrip(".")
+
+
 def _canonical(text: str) -> str:
-    """An option's wording with case, articles, spelling variants and plurals evened out."""
+    """An option's wording with case, articles, spelling variants and plurals evened out;
+    numbers keep their sign and decimal point ("2.7" is not "27"), symbols stay."""
     text = _ARTICLES.sub(" ", text.casefold())
     for pattern, replacement in _SPELLINGS:
         text = pattern.sub(replacement, text)
-    return "".join(_singular(word) for word in _NON_WORD.split(text) if word)
+    return "".join(_singular(word) for word in _TOKEN.findall(text))
 
 
 def _singular(word: str) -> str:
@@ -102,7 +112,7 @@ def _singular(word: str) -> str:
 )
 def _no_near_duplicates(item: GeneratedItem, _context: Context) -> Iterator[str]:
     for first, second in combinations(item.options, 2):
-        if stem_key(first.text) == stem_key(second.text):
+        if same_text(first.text) == same_text(second.text):
             continue  # options.unique reports exact duplicates
         if _canonical(first.text) and _canonical(first.text) == _canonical(second.text):
             yield (

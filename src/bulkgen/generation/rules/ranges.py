@@ -99,6 +99,36 @@ def interval(text: str) -> Interval | None:
     return None
 
 
+_UNIT_WORD = re.compile(r"(?:%|[^\W\d_]+(?:/[^\W\d_]+)?)")
+_NOT_UNITS = frozenset(
+    [
+        "between",
+        "and",
+        "to",
+        "or",
+        "less",
+        "fewer",
+        "more",
+        "greater",
+        "than",
+        "below",
+        "under",
+        "above",
+        "over",
+        "up",
+        "at",
+        "most",
+        "least",
+    ]
+)
+
+
+def unit(text: str) -> str:
+    """The unit an option's number is given in ("mg", "µm", "%"), or "" when none."""
+    words = [w for w in _UNIT_WORD.findall(text.casefold()) if w not in _NOT_UNITS]
+    return words[-1] if words else ""
+
+
 def _mostly_numeric(text: str, match: re.Match[str]) -> bool:
     rest = text[: match.start()] + " " + text[match.end() :]
     return len(re.findall(r"[^\W\d_]{4,}", rest)) <= MAX_OTHER_WORDS
@@ -116,10 +146,12 @@ def _format(value: float) -> str:
     needs={"schema.options"},
 )
 def _ranges_do_not_overlap(item: GeneratedItem, _context: Context) -> Iterator[str]:
-    read = [(option, interval(option.text)) for option in item.options]
-    for (first, one), (second, other) in combinations(read, 2):
+    read = [(option, interval(option.text), unit(option.text)) for option in item.options]
+    for (first, one, one_unit), (second, other, other_unit) in combinations(read, 2):
         if one is None or other is None:
             continue
+        if one_unit and other_unit and one_unit != other_unit:
+            continue  # "10-100 nm" and "1-10 µm" are on different scales
         shared = one.overlaps(other)
         if shared is not None:
             yield (
