@@ -269,6 +269,22 @@ def test_jsonl_has_every_field() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("-70 mV", "-70 mV"),
+        ("-2", "-2"),
+        ("+3.5 dB", "+3.5 dB"),
+        ("-2+3", "'-2+3"),
+        ("-1)+cmd|' /C calc'!A0", "'-1)+cmd|' /C calc'!A0"),
+        ("+1 (555) 0100", "'+1 (555) 0100"),
+        ("-70 mV+SUM(A1)", "'-70 mV+SUM(A1)"),
+    ],
+)
+def test_csv_leaves_signed_numbers_but_not_formulas(cell: str, written: str) -> None:
+    assert neutralise_formula(cell) == written
+
+
 @pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
 def test_csv_neutralises_formula_cells(prefix: str) -> None:
     formula = f'{prefix}HYPERLINK("http://evil.example","click")'
@@ -286,7 +302,7 @@ def test_csv_neutralises_formula_cells(prefix: str) -> None:
     for column in ("stem", "option_a", "rationale"):
         assert row[column] == "'" + formula
     assert row["option_b"] == "Right atrium"
-    assert row["option_c"] == "'-5 mmHg"
+    assert row["option_c"] == "-5 mmHg"  # a signed number with its unit is plain text
     assert row["option_d"] == "'@SUM(A1)"
     assert row["option_e"] == ""
     assert row["topic"] == f"'{topic}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ __all__ = ["CSV_OPTION_COLUMNS", "FORMULA_PREFIXES", "neutralise_formula", "to_c
 
 #: Cells a spreadsheet would read as a formula (or that hide one behind a control character).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A sign, a number, then at most words and spaces: no operator, bracket, quote or
+# separator a formula needs.
+_SIGNED_NUMBER = re.compile(r"[+-]\d+(?:[.,]\d+)?(?: +[^\W\d_][^\W_]*)*")
 #: Option columns of the CSV; more appear only for an item with more options.
 CSV_OPTION_COLUMNS = 5
 
@@ -79,8 +83,13 @@ def to_csv(batch: Batch, questions: Sequence[Question]) -> bytes:
 
 
 def neutralise_formula(cell: str) -> str:
-    """Prefix ``'`` to a cell a spreadsheet would evaluate (CSV/formula injection)."""
-    return f"'{cell}" if cell.startswith(FORMULA_PREFIXES) else cell
+    """Prefix ``'`` to a cell a spreadsheet would evaluate (CSV/formula injection).
+
+    A signed number, alone or followed by plain words ("-70 mV", "-2", "+3 dB"), is left
+    as it is: no operator or call follows, so there is nothing to evaluate."""
+    if not cell.startswith(FORMULA_PREFIXES) or _SIGNED_NUMBER.fullmatch(cell):
+        return cell
+    return f"'{cell}"
 
 
 def _utf8(text: str) -> bytes:
