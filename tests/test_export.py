@@ -9,7 +9,6 @@ import json
 import re
 import zipfile
 from collections.abc import Callable
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -31,19 +30,17 @@ from bulkgen.export import (
 )
 from bulkgen.generation.validators import has_errors, validate_item
 from bulkgen.models import (
-    Batch,
-    BatchConfig,
     GeneratedItem,
     Item,
     ItemError,
     ItemStatus,
     Option,
-    ProgressSnapshot,
     RuleResult,
     Severity,
 )
 
 from helpers.api import BATCHES, all_items, batch_body
+from helpers.batches import make_batch
 from helpers.gate import Gate
 from helpers.server import LiveServer
 from helpers.wait import wait_finished, wait_for_finishes
@@ -89,36 +86,6 @@ MARKUP = '<img src=x onerror=alert(1)> ]]> <script>alert("x")</script> &amp; <![
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def make_batch(topic: str = "Cardiac physiology", title: str | None = None) -> Batch:
-    now = datetime.now(UTC)
-    progress = ProgressSnapshot(
-        total=1,
-        completed=1,
-        failed=0,
-        in_progress=0,
-        pending=0,
-        percent=100.0,
-        success_rate=1.0,
-        throughput_per_min=None,
-        eta_seconds=0.0,
-        elapsed_seconds=1.0,
-        status="completed",
-        started_at=now,
-        finished_at=now,
-    )
-    return Batch(
-        id="0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-        title=title,
-        config=BatchConfig(topic=topic, count=1),
-        status="completed",
-        progress=progress,
-        created_at=now,
-        started_at=now,
-        finished_at=now,
-        last_event_id=1,
-    )
 
 
 def make_item(

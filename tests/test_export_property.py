@@ -7,7 +7,6 @@ with spaces around them, markup, XML-hostile characters, formula-looking text.
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,14 +14,13 @@ from hypothesis import strategies as st
 from bulkgen.export import ExportFormat, render_export
 from bulkgen.generation.validators import has_errors, validate_item
 from bulkgen.models import (
-    Batch,
-    BatchConfig,
     GeneratedItem,
     Item,
     ItemStatus,
     Option,
-    ProgressSnapshot,
 )
+
+from helpers.batches import make_batch
 
 WORDS = st.sampled_from(
     [
@@ -54,36 +52,6 @@ def items(draw: st.DrawFn) -> GeneratedItem:
     )
 
 
-def batch() -> Batch:
-    now = datetime.now(UTC)
-    progress = ProgressSnapshot(
-        total=1,
-        completed=1,
-        failed=0,
-        in_progress=0,
-        pending=0,
-        percent=100.0,
-        success_rate=1.0,
-        throughput_per_min=None,
-        eta_seconds=0.0,
-        elapsed_seconds=1.0,
-        status="completed",
-        started_at=now,
-        finished_at=now,
-    )
-    return Batch(
-        id="0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-        title=None,
-        config=BatchConfig(topic="Cardiac physiology", count=1),
-        status="completed",
-        progress=progress,
-        created_at=now,
-        started_at=now,
-        finished_at=now,
-        last_event_id=1,
-    )
-
-
 @settings(
     max_examples=300,
     deadline=None,
@@ -96,4 +64,4 @@ def test_every_item_that_passes_exports_in_every_format(item: GeneratedItem) -> 
         return
     passed = Item(index=0, status=ItemStatus.COMPLETED, result=item)
     for export_format in ExportFormat:
-        assert render_export(export_format, batch(), [passed])
+        assert render_export(export_format, make_batch(), [passed])
