@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
 
 from procrastinate import App, JobContext, PsycopgConnector
 
@@ -77,7 +77,7 @@ class Workers:
         store: Store,
         event_log: EventLog,
         settings: Settings,
-        generator_factory: Any,
+        generator_factory: Callable[[BatchConfig], Generator],
     ) -> None:
         self._store = store
         self._log = event_log
