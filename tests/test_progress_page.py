@@ -150,6 +150,60 @@ def test_failed_rows_expand_to_show_rules_and_generation_errors(
     assert_clean(problems)
 
 
+def test_passed_rows_expand_to_show_the_whole_item(
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
+) -> None:
+    batch = create(
+        client, count=12, concurrency=3, generator_options={"seed": 8, "latency_ms": [5, 20]}
+    )
+    open_view(page, live.url, batch["id"])
+    follow_then_run(page, gate)
+    wait_until_finished(page)
+    wait_finished(client, batch["id"])
+    items = all_items(client, batch["id"])
+    passed = [item for item in items if item["status"] == "completed"]
+    assert len(passed) >= 2
+    flagged = next((item for item in items if item["result"] and item["error"]), None)
+    loads: list[str] = []
+    page.on(
+        "request", lambda request: loads.append(request.url) if "limit=1" in request.url else None
+    )
+
+    # Rows built by the browser from events, then rows rendered by the server.
+    for _ in ("live", "rendered"):
+        for item in [passed[0], passed[-1], *([flagged] if flagged else [])]:
+            result = item["result"]
+            row = page.locator(f'[data-role=feed-list] > li[data-index="{item["index"]}"]')
+            content = row.locator("[data-role=item-content]")
+            expect(content).to_be_hidden()
+            row.locator("summary").click()
+            expect(content).to_have_attribute("data-state", "loaded")
+            expect(content.locator("[data-role=stem]")).to_have_text(result["stem"])
+            expect(content.locator("[data-role=rationale]")).to_have_text(result["rationale"])
+            options = content.locator(".item-option")
+            expect(options).to_have_count(len(result["options"]))
+            for position, option in enumerate(result["options"]):
+                entry = options.nth(position)
+                expect(entry).to_have_attribute("data-key", option["key"])
+                expect(entry.locator(".option-text")).to_have_text(option["text"])
+            key = content.locator(".item-option-key")
+            expect(key).to_have_count(1)
+            expect(key).to_have_attribute("data-key", result["answer"])
+            expect(key.locator(".key-mark")).to_have_text("✓ Answer")
+            for warning in item["warnings"]:
+                expect(row.locator(f'[data-rule="{warning["rule"]}"]').first).to_be_visible()
+            # Closing and opening again shows the content without loading it twice.
+            row.locator("summary").click()
+            expect(content).to_be_hidden()
+            row.locator("summary").click()
+            expect(content).to_be_visible()
+            assert len(loads) == 1 and f"offset={item['index']}&" in loads[0], loads
+            loads.clear()
+        page.reload()
+        expect(page.locator("#progress-view")).to_have_attribute("data-ready", "true")
+    assert_clean(problems)
+
+
 def wait_last_row(page: Page, index: int) -> None:
     """The feed's last row is item ``index``."""
     page.wait_for_function(f"() => ({FEED_STATE})().last === {index}")
@@ -329,6 +383,9 @@ def test_generated_markup_is_shown_as_text_and_runs_nothing(
         assert view.locator("script:not(#progress-snapshot)").count() == 0
         for summary in page.locator("[data-role=feed-list] summary").all():
             summary.click()
+        loaded = view.locator("[data-role=item-content][data-state=loaded]")
+        expect(loaded).to_have_count(len(expected))
+        assert any("<img" in text for text in loaded.all_inner_texts())
         assert view.locator("img").count() == 0
         page.reload()
         expect(view).to_have_attribute("data-ready", "true")

@@ -59,6 +59,22 @@ export async function listItems(batchId, offset, limit) {
 }
 
 /**
+ * One item, whole (question, options, rationale, review).
+ * @param {string} batchId
+ * @param {number} index
+ * @returns {Promise<Item>}
+ */
+export async function getItem(batchId, index) {
+  const query = new URLSearchParams({ offset: String(index), limit: "1" });
+  const page = /** @type {{items: Item[]}} */ (
+    await requestJson(`${batchUrl(batchId)}/items?${query}`)
+  );
+  const item = page.items[0];
+  if (item === undefined || item.index !== index) throw new Error(`item #${index + 1} not found`);
+  return item;
+}
+
+/**
  * Cancel, pause or resume the batch, or re-queue its failed items (with `reason`, only
  * that group).
  * @param {string} batchId

@@ -8,7 +8,9 @@
  * @module feed-row
  */
 
+import { element, fact } from "./dom.js";
 import { formatDuration, plural } from "./format.js";
+import { contentPlaceholder } from "./item-content.js";
 
 /** @typedef {import("./types.js").ItemSummary} ItemSummary */
 /** @typedef {import("./types.js").Item} Item */
@@ -61,7 +63,8 @@ export function createRow(item) {
 }
 
 /**
- * Show an item's latest state in its row; an expanded row stays expanded.
+ * Show an item's latest state in its row; an expanded row stays expanded (the feed loads
+ * its content again).
  * @param {HTMLLIElement} row
  * @param {ItemSummary} item
  */
@@ -116,13 +119,15 @@ function placeholderStem(item) {
 }
 
 /**
- * The expandable part of a row: what went wrong, and warnings; null when there is none.
+ * The expandable part of a row: what went wrong, warnings, and the whole item (loaded
+ * when the row opens); null when there is nothing to show.
  * @param {ItemSummary} item
  * @returns {HTMLElement | null}
  */
 function detailOf(item) {
   const error = item.status === "failed" ? item.error : null;
-  if (error === null && item.warnings.length === 0) return null;
+  const generated = item.stem_preview !== null;
+  if (error === null && item.warnings.length === 0 && !generated) return null;
   const detail = element("div", "feed-detail");
   detail.dataset.role = "detail";
   if (error !== null) detail.append(...errorParts(error, item.attempts));
@@ -132,6 +137,7 @@ function detailOf(item) {
       ruleList(item.warnings, "rule-list rule-list-warning"),
     );
   }
+  if (generated) detail.append(contentPlaceholder());
   return detail;
 }
 
@@ -180,18 +186,6 @@ function ruleList(rules, className) {
 }
 
 /**
- * @param {string} term
- * @param {string} value
- * @param {string} role
- * @returns {HTMLElement}
- */
-function fact(term, value, role) {
-  const dd = element("dd", "", value);
-  dd.dataset.role = role;
-  return element("div", "", element("dt", "", term), dd);
-}
-
-/**
  * A cell whose label is visible to screen readers only (the feed's columns are visual).
  * @param {string} className
  * @param {string} label
@@ -200,18 +194,4 @@ function fact(term, value, role) {
  */
 function labelled(className, label, value) {
   return element("span", className, element("span", "visually-hidden", `${label} `), value);
-}
-
-/**
- * An element whose string children are inserted as text.
- * @param {string} tag
- * @param {string} className
- * @param {...(Node | string)} children
- * @returns {HTMLElement}
- */
-function element(tag, className, ...children) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  node.append(...children);
-  return node;
 }

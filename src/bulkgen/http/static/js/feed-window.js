@@ -16,9 +16,11 @@
 import { AutoScroll } from "./auto-scroll.js";
 import { createRow, updateRow } from "./feed-row.js";
 import { formatCount, plural } from "./format.js";
+import { fillContent } from "./item-content.js";
 
 /** @typedef {import("./types.js").ItemSummary} ItemSummary */
 /** @typedef {(offset: number, limit: number) => Promise<ItemSummary[]>} LoadItems */
+/** @typedef {import("./item-content.js").LoadItem} LoadItem */
 
 /**
  * @template {Element} T
@@ -36,12 +38,14 @@ export function part(root, selector, type) {
 export class FeedWindow {
   /**
    * @param {HTMLElement} root the feed's card (holds the list and its controls)
-   * @param {{limit: number, started: number, load: LoadItems}} options `started`: items
-   *   that have left pending when the page was rendered (more than the rows: some hidden)
+   * @param {{limit: number, started: number, load: LoadItems, loadItem: LoadItem}} options
+   *   `started`: items that have left pending when the page was rendered (more than the
+   *   rows: some hidden); `loadItem`: one whole item, for an opened row
    */
-  constructor(root, { limit, started, load }) {
+  constructor(root, { limit, started, load, loadItem }) {
     this.limit = limit;
     this.load = load;
+    this.loadItem = loadItem;
     this.page = Math.max(1, Math.floor(limit / 2));
     this.scroller = part(root, "[data-role=feed]", HTMLElement);
     this.list = part(root, "[data-role=feed-list]", HTMLOListElement);
@@ -82,7 +86,9 @@ export class FeedWindow {
     this.list.addEventListener(
       "toggle",
       (event) => {
-        if (event.target instanceof HTMLDetailsElement && event.target.open) this.scroll.pause();
+        if (!(event.target instanceof HTMLDetailsElement) || !event.target.open) return;
+        this.scroll.pause();
+        this.fill(event.target);
       },
       true,
     );
@@ -105,6 +111,8 @@ export class FeedWindow {
       const row = this.rows.get(item.index);
       if (row) {
         updateRow(row, item);
+        const details = row.querySelector("details");
+        if (details?.open) this.fill(details);
       } else if (item.status === "pending") {
         continue; // not started: no row until it is
       } else if (this.earlierHidden && item.index < lowest) {
@@ -118,6 +126,16 @@ export class FeedWindow {
     if (fresh.size > 0) this.insert([...fresh.values()]);
     this.showControls();
     this.scroll.stick();
+  }
+
+  /**
+   * Load the whole item into an open row.
+   * @param {HTMLDetailsElement} details
+   */
+  fill(details) {
+    const row = details.closest("li[data-index]");
+    if (!(row instanceof HTMLLIElement)) return;
+    void fillContent(details, Number(row.dataset.index), this.loadItem);
   }
 
   /** @param {ItemSummary[]} items without rows yet */

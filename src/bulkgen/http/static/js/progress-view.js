@@ -9,7 +9,7 @@
  * @module progress-view
  */
 
-import { getBatch, listItems, postBatchAction } from "./batch-api.js";
+import { getBatch, getItem, listItems, postBatchAction } from "./batch-api.js";
 import { BatchStream } from "./event-stream.js";
 import { BATCH_COMPLETE, BATCH_PAUSED, BATCH_PROGRESS, BATCH_RESUMED, ITEM_EVENTS } from "./events.js";
 import { FailureReasons } from "./failure-reasons.js";
@@ -69,6 +69,7 @@ export class ProgressView {
       limit: Number(root.dataset.feedWindow ?? "200"),
       started: snapshot.total - snapshot.pending,
       load: (offset, limit) => listItems(this.batchId, offset, limit),
+      loadItem: (index) => getItem(this.batchId, index),
     });
     this.connection = part(root, "[data-connection]", HTMLElement);
     this.cancelButton = part(root, "[data-action=cancel]", HTMLButtonElement);

@@ -47,6 +47,26 @@
  */
 
 /**
+ * What the blind review of an item found (a second model answered it without its key).
+ * @typedef {object} ItemReview
+ * @property {string | null} model
+ * @property {string | null} answer the reviewer's best answer (an option key)
+ * @property {string[]} correct every key the reviewer judged correct
+ * @property {string[]} flaws item-writing problems the reviewer reported
+ * @property {boolean} agrees the reviewer's answer is the key, and the only correct one
+ */
+
+/**
+ * A generated question.
+ * @typedef {object} GeneratedItem
+ * @property {string} stem
+ * @property {{key: string, text: string}[]} options
+ * @property {string} answer
+ * @property {string} rationale
+ * @property {ItemReview | null} [review]
+ */
+
+/**
  * An item as the items API lists it.
  * @typedef {object} Item
  * @property {number} index
@@ -55,7 +75,7 @@
  * @property {string | null} started_at
  * @property {string | null} finished_at
  * @property {number | null} duration_ms
- * @property {{stem: string, answer: string} | null} result
+ * @property {GeneratedItem | null} result
  * @property {RuleResult[]} warnings
  * @property {ItemError | null} error
  */
