@@ -165,7 +165,7 @@ def test_finished_batch_without_cursor_sends_final_snapshot_and_complete(
     assert received.frames[-1].id == final["last_event_id"]
 
 
-@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "1e3", "9" * 30])
+@pytest.mark.parametrize("cursor", ["abc", "-1", "+1", "1.5", "1e3", "0x1", "9" * 30, "9" * 5000])
 def test_malformed_cursor_is_400(client: httpx.Client, live: LiveServer, cursor: str) -> None:
     batch = create(client, count=2)
     for received in (
@@ -173,6 +173,17 @@ def test_malformed_cursor_is_400(client: httpx.Client, live: LiveServer, cursor:
         read_stream(live.url, batch["id"], after=cursor),  # type: ignore[arg-type]
     ):
         assert received.status == 400
+
+
+@pytest.mark.parametrize("cursor", ["²", "٣", "１", "3\u0663"])
+def test_a_cursor_of_other_digits_than_ascii_is_400_in_json(
+    client: httpx.Client, cursor: str
+) -> None:
+    """``str.isdigit`` takes "²" and Arabic-Indic digits; a cursor is ASCII digits only."""
+    batch = create(client, count=2)
+    response = client.get(f"{BATCHES}/{batch['id']}/progress", params={"after": cursor})
+    assert response.status_code == 400
+    assert "invalid event id" in response.json()["detail"]
 
 
 def test_cursor_past_the_end_of_a_running_batch_is_400(

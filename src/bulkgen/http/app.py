@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -14,10 +15,9 @@ from bulkgen.errors import Conflict, InvalidConfig, InvalidCursor, NotFound
 from bulkgen.generation.runner import GeneratorFactory
 from bulkgen.http import batches, ops, pages, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
+from bulkgen.http.edge import BodyLimitMiddleware, validation_error
 from bulkgen.services import Services
 from bulkgen.settings import Settings
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(
@@ -40,10 +40,10 @@ def create_app(
         version=__version__,
         description="Generate assessment items in bulk and watch the batch live.",
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = resolved
     app.add_middleware(OriginCheckMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
     app.include_router(batches.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
@@ -53,6 +53,7 @@ def create_app(
     app.add_exception_handler(InvalidCursor, _status(400))
     app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(InvalidConfig, _invalid_config)
+    app.add_exception_handler(RequestValidationError, validation_error)
     return app
 
 

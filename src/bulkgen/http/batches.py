@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from bulkgen.errors import Conflict
 from bulkgen.export import ExportFormat, export_filename, render_export
 from bulkgen.http.deps import OwnerDep, ServicesDep
+from bulkgen.http.edge import require_json
 from bulkgen.models import REASON_PATTERN, Batch, BatchConfig, Item, ItemStatus, Page
 
 router = APIRouter(prefix="/api/generation/batch", tags=["batches"])
@@ -20,12 +21,22 @@ EXPORT_PAGE = 500
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such batch, or not one of the caller's"}
 }
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The body is larger than 64 KiB"},
+    415: {"description": "The body is not sent as JSON"},
+}
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "The batch's state does not allow this"}
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=Batch)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Batch,
+    dependencies=[Depends(require_json)],
+    responses=BAD_BODY,
+)
 async def create_batch(
     config: BatchConfig, owner: OwnerDep, services: ServicesDep, response: Response
 ) -> Batch:

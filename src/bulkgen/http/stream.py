@@ -6,6 +6,7 @@ The routes parse the cursor and answer 204/400/404; the loops that feed a viewer
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -17,20 +18,22 @@ from bulkgen.http.deps import OwnerDep, ServicesDep
 router = APIRouter(tags=["stream"])
 
 MAX_CURSOR = 2**53
+#: A cursor's text: ASCII digits, at most as many as MAX_CURSOR has.
+CURSOR = re.compile(r"[0-9]{1,16}")
 MAX_WATCHED = 20
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def parse_cursor(value: str | None) -> int | None:
-    """A resume cursor from ``Last-Event-ID`` or ``?after=``: a sequence number >= 0."""
+    """A resume cursor from ``Last-Event-ID`` or ``?after=``: a sequence number >= 0,
+    written in ASCII digits (``isdigit`` would take "²" or Arabic-Indic digits)."""
     if value is None or value.strip() == "":
         return None
     text = value.strip()
-    if not text.isdigit() or int(text) > MAX_CURSOR:
-        raise InvalidCursor(
-            f"invalid event id {value[:40]!r}: expected a non-negative integer event id"
-        )
+    if not CURSOR.fullmatch(text) or int(text) > MAX_CURSOR:
+        shown = ascii(text[:40])
+        raise InvalidCursor(f"invalid event id {shown}: expected a non-negative integer event id")
     return int(text)
 
 

@@ -173,6 +173,17 @@ class BatchConfig(Strict):
 
     @model_validator(mode="before")
     @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        """Refuse text no database or page should hold: NUL and other control characters
+        (tab and line breaks aside) and unpaired surrogates, wherever they are."""
+        problem = _bad_text(data, ())
+        if problem is not None:
+            where, message = problem
+            raise _field_error(where, message)
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _strip_topic(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("topic"), str):
             data = {**data, "topic": data["topic"].strip()}
@@ -215,20 +226,42 @@ class BatchConfig(Strict):
         return config
 
 
+_CONTROL = frozenset(chr(code) for code in [*range(0x20), 0x7F]) - {"\t", "\n", "\r"}
+
+
+def _bad_text(value: Any, where: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str] | None:
+    """Where ``value`` holds a string that is not plain text, and what is wrong with it."""
+    if isinstance(value, str):
+        if any(char in _CONTROL for char in value):
+            return where, "text must not contain NUL or other control characters"
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            return where, "text must be valid Unicode (it has an unpaired surrogate)"
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    for key, item in items:
+        if isinstance(key, str) and (found := _bad_text(key, where)) is not None:
+            return found
+        found = _bad_text(item, (*where, key))
+        if found is not None:
+            return found
+    return None
+
+
 def max_items_bound(count: int) -> int:
     """The highest attempt cap a ``valid`` batch of ``count`` items may have."""
     return min(10 * count, MAX_ATTEMPT_ITEMS)
 
 
-def _field_error(field: str, message: str) -> ValidationError:
+def _field_error(field: str | tuple[str | int, ...], message: str) -> ValidationError:
     """A validation error placed on ``field`` (a model validator's own errors have no place)."""
+    loc = (field,) if isinstance(field, str) else field
     return ValidationError.from_exception_data(
         "BatchConfig",
-        [
-            InitErrorDetails(
-                type=PydanticCustomError("value_error", message), loc=(field,), input=None
-            )
-        ],
+        [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=None)],
     )
 
 
@@ -236,10 +269,13 @@ def _details(error: ValidationError, under: tuple[str, ...] = ()) -> list[InitEr
     """The errors of ``error``, placed under the field path ``under``."""
     details: list[InitErrorDetails] = []
     for problem in error.errors():
-        detail = InitErrorDetails(
-            type=problem["type"], loc=(*under, *problem["loc"]), input=problem["input"]
+        # The message as rendered: a built-in type such as value_error cannot be rebuilt
+        # from its name alone (it needs the exception that raised it).
+        details.append(
+            InitErrorDetails(
+                type=PydanticCustomError(problem["type"], problem["msg"]),
+                loc=(*under, *problem["loc"]),
+                input=problem["input"],
+            )
         )
-        if "ctx" in problem:
-            detail["ctx"] = problem["ctx"]
-        details.append(detail)
     return details
