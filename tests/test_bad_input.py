@@ -44,9 +44,26 @@ def test_a_rule_error_and_an_option_error_together_are_both_named(
     ("literal", "echo"), [("NaN", "nan"), ("1e999", "inf"), ("-1e999", "-inf")]
 )
 def test_a_number_that_is_not_finite_is_422(client: httpx.Client, literal: str, echo: str) -> None:
-    response = post_raw(client, f'{{"topic": "Renal", "count": {literal}}}')
-    assert problems(response) == {("body", "count"): "Input should be a finite number"}
-    assert response.json()["detail"][0]["input"] == echo
+    body = (
+        f'{{"topic": "Renal", "count": {literal}, "generator_options": {{"fail_rate": {literal}}}}}'
+    )
+    response = post_raw(client, body)
+    assert set(problems(response)) == {
+        ("body", "count"),
+        ("body", "generator_options", "fail_rate"),
+    }
+    assert [problem["input"] for problem in response.json()["detail"]] == [echo, echo]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("count", "5.5"), ("count", '"5"'), ("concurrency", "true"), ("early_stop", '{"enabled": 1}')],
+)
+def test_numbers_and_flags_are_not_coerced(client: httpx.Client, field: str, value: str) -> None:
+    """JSON has numbers and booleans: "5" or 5.5 for a count, or 1 for a flag, are refused."""
+    response = post_raw(client, f'{{"topic": "Renal", "count": 3, "{field}": {value}}}')
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:2] == ["body", field]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +16,7 @@ from bulkgen.errors import Conflict, InvalidConfig, InvalidCursor, NotFound
 from bulkgen.generation.runner import GeneratorFactory
 from bulkgen.http import batches, ops, pages, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
-from bulkgen.http.edge import BodyLimitMiddleware, validation_error
+from bulkgen.http.edge import BodyLimitMiddleware, method_not_allowed, validation_error
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -49,12 +50,36 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(ops.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
+    describe_this_server(app, resolved)
     app.add_exception_handler(NotFound, _status(404))
     app.add_exception_handler(InvalidCursor, _status(400))
     app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(InvalidConfig, _invalid_config)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(405, method_not_allowed)
     return app
+
+
+def describe_this_server(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI document says what this server accepts: without an API key for the
+    ``openai`` generator, ``generator`` is ``demo`` only."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            if settings.openai_api_key is None:
+                generator = schema["components"]["schemas"]["BatchConfig"]["properties"][
+                    "generator"
+                ]
+                generator["enum"] = ["demo"]
+                generator["description"] = (
+                    "`openai` needs an API key on the server (BULKGEN_OPENAI_API_KEY); "
+                    "this server has none."
+                )
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _invalid_config(_request: Request, error: Exception) -> JSONResponse:

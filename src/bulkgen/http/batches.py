@@ -22,6 +22,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such batch, or not one of the caller's"}
 }
 BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be read as text (it is not UTF-8)"},
     413: {"description": "The body is larger than 64 KiB"},
     415: {"description": "The body is not sent as JSON"},
 }

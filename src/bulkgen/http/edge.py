@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 64 * 1024
@@ -24,6 +25,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_ECHO = 200
 
 JSON_TYPES = ("application/json",)
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class BodyTooLarge(HTTPException):
@@ -83,6 +85,21 @@ async def require_json(request: Request) -> None:
         return
     shown = ascii(raw[:80]).strip("'")
     raise HTTPException(415, f"send the body as JSON (Content-Type: application/json), not {shown}")
+
+
+async def method_not_allowed(request: Request, error: Exception) -> JSONResponse:
+    """A ``405`` whose ``Allow`` lists every method of the path, not only one route's."""
+    allowed = [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    detail = error.detail if isinstance(error, HTTPException) else "Method Not Allowed"
+    headers = {"Allow": ", ".join(allowed)} if allowed else None
+    return JSONResponse({"detail": detail}, status_code=405, headers=headers)
 
 
 async def validation_error(_request: Request, error: Exception) -> JSONResponse:

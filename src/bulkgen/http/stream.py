@@ -18,23 +18,33 @@ from bulkgen.http.deps import OwnerDep, ServicesDep
 router = APIRouter(tags=["stream"])
 
 MAX_CURSOR = 2**53
-#: A cursor's text: ASCII digits, at most as many as MAX_CURSOR has.
-CURSOR = re.compile(r"[0-9]{1,16}")
+#: A cursor is ASCII digits, at most as many as MAX_CURSOR has; empty is no cursor.
+#: Checked by parse_cursor (a 400, as the stream's contract says), described in OpenAPI.
+CURSOR_TEXT = re.compile(r"[0-9]{0,16}")
+CURSOR: dict[str, object] = {"pattern": f"^{CURSOR_TEXT.pattern}$"}
 MAX_WATCHED = 20
 
+#: One event of a stream, as the OpenAPI document describes it (``data`` is one line of
+#: JSON; the event names and their data are in docs/events.md).
+SSE_EVENT: dict[str, object] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def parse_cursor(value: str | None) -> int | None:
-    """A resume cursor from ``Last-Event-ID`` or ``?after=``: a sequence number >= 0,
-    written in ASCII digits (``isdigit`` would take "²" or Arabic-Indic digits)."""
-    if value is None or value.strip() == "":
-        return None
-    text = value.strip()
-    if not CURSOR.fullmatch(text) or int(text) > MAX_CURSOR:
-        shown = ascii(text[:40])
+def parse_cursor(value: str) -> int | None:
+    """A resume cursor from ``Last-Event-ID`` or ``?after=``: a sequence number >= 0 in
+    ASCII digits (``isdigit`` would take "²" or Arabic-Indic digits); "" is no cursor."""
+    if not CURSOR_TEXT.fullmatch(value) or (value and int(value) > MAX_CURSOR):
+        shown = ascii(value[:40])
         raise InvalidCursor(f"invalid event id {shown}: expected a non-negative integer event id")
-    return int(text)
+    return int(value) if value else None
 
 
 @router.get(
@@ -43,7 +53,7 @@ def parse_cursor(value: str | None) -> int | None:
     responses={
         200: {
             "description": "The batch's events as Server-Sent Events",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
         },
         204: {"description": "The cursor is at the end of a finished batch: stop"},
         400: {"description": "Malformed cursor"},
@@ -54,13 +64,18 @@ async def progress_stream(
     batch_id: str,
     owner: OwnerDep,
     services: ServicesDep,
-    after: Annotated[str | None, Query(description="Resume after this event id")] = None,
-    last_event_id: Annotated[str | None, Header(description="Resume cursor")] = None,
+    after: Annotated[
+        str, Query(description="Resume after this event id", json_schema_extra=CURSOR)
+    ] = "",
+    last_event_id: Annotated[
+        str, Header(description="Resume cursor", json_schema_extra=CURSOR)
+    ] = "",
 ) -> Response:
     """Stream the batch's events; resume with ``Last-Event-ID`` or ``?after=``."""
     # The header wins: a browser reconnecting to a URL that carries ?after= sends the
     # newer position in Last-Event-ID.
-    cursor = parse_cursor(last_event_id) if last_event_id else parse_cursor(after)
+    header, query = parse_cursor(last_event_id), parse_cursor(after)
+    cursor = header if header is not None else query
     frames = await services.stream(owner, batch_id, cursor)
     if frames is None:
         return Response(status_code=204, headers=STREAM_HEADERS)
@@ -73,7 +88,7 @@ async def progress_stream(
     responses={
         200: {
             "description": "`batches.progress` events for several batches (the history page)",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
         },
         204: {"description": "Every watched batch is finished: stop"},
         404: {"description": "A batch that does not exist or is not the caller's"},

@@ -9,14 +9,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from annotated_types import Interval
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
     model_validator,
 )
+from pydantic.types import Strict as NoCoercion
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 MAX_COUNT = 10_000
@@ -32,6 +35,28 @@ MAX_ATTEMPT_ITEMS = 30_000
 DEFAULT_ATTEMPT_FACTOR = 3
 
 
+#: Plain text as a JSON schema pattern: no NUL or other control character but tab and
+#: line breaks (unpaired surrogates are refused too, which a pattern cannot say).
+PLAIN_TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
+def _integral(value: Any) -> Any:
+    """JSON numbers for an integer field: 3 and 3.0 (JSON Schema's integers), never "3",
+    true or 3.5 (the field is strict)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer as JSON Schema has it: any number without a fraction. Where the bounds are
+#: on the type rather than the field (in a tuple, or with None), they come before it.
+INTEGRAL = BeforeValidator(_integral)
+JsonInt = Annotated[int, INTEGRAL]
+
+
+LatencyMs = Annotated[int, NoCoercion(), Interval(ge=0, le=MAX_LATENCY_MS), INTEGRAL]
+
+
 class ItemType(StrEnum):
     MCQ = "mcq"
 
@@ -42,24 +67,37 @@ class Difficulty(StrEnum):
     HARD = "hard"
 
 
+def _plain_text_fields(schema: dict[str, Any]) -> None:
+    """Give each free-text field of a model's JSON schema the plain-text pattern."""
+    for field in schema.get("properties", {}).values():
+        for variant in [field, *field.get("anyOf", ())]:
+            if variant.get("type") == "string" and "enum" not in variant:
+                variant["pattern"] = PLAIN_TEXT_PATTERN
+
+
 class Strict(BaseModel):
     """Base for request bodies: unknown fields are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_plain_text_fields)
 
 
 class DemoOptions(Strict):
     """Options of the offline ``demo`` generator."""
 
-    seed: int = Field(default=0, ge=-(2**63), le=2**63 - 1)
-    latency_ms: tuple[
-        Annotated[int, Field(ge=0, le=MAX_LATENCY_MS)],
-        Annotated[int, Field(ge=0, le=MAX_LATENCY_MS)],
-    ] = (50, 400)
-    fail_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    invalid_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    seed: JsonInt = Field(default=0, strict=True, ge=-(2**63), le=2**63 - 1)
+    latency_ms: tuple[LatencyMs, LatencyMs] = Field(
+        default=(50, 400),
+        description="[min, max] milliseconds each item takes, min ≤ max",
+        # The same bounds for tools that read ``items`` rather than ``prefixItems``.
+        json_schema_extra={
+            "items": {"type": "integer", "minimum": 0, "maximum": MAX_LATENCY_MS},
+        },
+    )
+    fail_rate: float = Field(default=0.0, strict=True, ge=0.0, le=1.0)
+    invalid_rate: float = Field(default=0.0, strict=True, ge=0.0, le=1.0)
     markup_rate: float = Field(
         default=0.0,
+        strict=True,
         ge=0.0,
         le=1.0,
         description="Share of items whose text contains HTML-like markup "
@@ -85,11 +123,11 @@ class OpenAIOptions(Strict):
         max_length=MAX_LEARNING_OBJECTIVE,
         description="What a student who answers correctly has shown; written into the prompt.",
     )
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    requests_per_minute: int | None = Field(
+    temperature: float = Field(default=0.7, strict=True, ge=0.0, le=2.0)
+    requests_per_minute: (
+        Annotated[int, NoCoercion(), Interval(ge=1, le=MAX_REQUESTS_PER_MINUTE), INTEGRAL] | None
+    ) = Field(
         default=None,
-        ge=1,
-        le=MAX_REQUESTS_PER_MINUTE,
         description="This batch's request-rate limit; the server's "
         "`openai_requests_per_minute` when unset.",
     )
@@ -102,9 +140,9 @@ class EarlyStop(Strict):
     ``min_finished`` or more: a failure rate of ``max_failure_rate`` or higher pauses it.
     """
 
-    enabled: bool = True
-    min_finished: int = Field(default=10, ge=1, le=1000)
-    max_failure_rate: float = Field(default=0.5, ge=0.0, le=1.0)
+    enabled: bool = Field(default=True, strict=True)
+    min_finished: JsonInt = Field(default=10, strict=True, ge=1, le=1000)
+    max_failure_rate: float = Field(default=0.5, strict=True, ge=0.0, le=1.0)
 
 
 #: Generators whose batches get the early stop when ``early_stop`` is omitted.
@@ -123,22 +161,45 @@ OPTIONS_BY_GENERATOR: dict[str, type[DemoOptions] | type[OpenAIOptions]] = {
 }
 
 
+def _describe_cross_field_rules(schema: dict[str, Any]) -> None:
+    """Say in the JSON schema what the validators below enforce across fields: the
+    options are those of the named generator, and ``max_items`` needs ``mode: valid``."""
+    properties = schema["properties"]
+    options = properties["generator_options"]
+    demo, openai = options.pop("anyOf")
+    options["description"] = "The options of the batch's generator (omitted: its defaults)."
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"generator": {"const": "openai"}}, "required": ["generator"]},
+            "then": {"properties": {"generator_options": openai}},
+            "else": {"properties": {"generator_options": demo}},
+        },
+        {
+            "if": {"properties": {"mode": {"const": "valid"}}, "required": ["mode"]},
+            "then": {},
+            "else": {"properties": {"max_items": {"type": "null"}}},
+        },
+    ]
+    _plain_text_fields(schema)
+
+
 class BatchConfig(Strict):
     """What a faculty member asks for: the body of ``POST /api/generation/batch``."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_describe_cross_field_rules)
+
     topic: str = Field(min_length=1, max_length=MAX_TOPIC)
     item_type: ItemType = ItemType.MCQ
-    count: int = Field(ge=1, le=MAX_COUNT)
+    count: JsonInt = Field(strict=True, ge=1, le=MAX_COUNT)
     difficulty: Difficulty = Difficulty.MEDIUM
     generator: GeneratorName = "demo"
     model: str | None = Field(default=None, max_length=200)
-    concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY)
+    concurrency: JsonInt = Field(default=4, strict=True, ge=1, le=MAX_CONCURRENCY)
     title: str | None = Field(default=None, max_length=MAX_TITLE)
     generator_options: GeneratorOptions = Field(default_factory=DemoOptions)
     mode: BatchMode = "attempts"
-    max_items: int | None = Field(
+    max_items: Annotated[int, NoCoercion(), Interval(ge=1), INTEGRAL] | None = Field(
         default=None,
-        ge=1,
         description="Mode `valid` only: most items the batch may create, replacements "
         f"included; `count`..min(10 × count, {MAX_ATTEMPT_ITEMS}), default "
         f"{DEFAULT_ATTEMPT_FACTOR} × count.",
