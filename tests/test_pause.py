@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from helpers.api import BATCHES, all_items, batch_body, finished_count, get_batch, replay
-from helpers.fake_openai import FakeOpenAI, Recorded, Reply, malformed
+from helpers.fake_openai import FakeOpenAI, Recorded, Reply, malformed, server_error
 from helpers.gate import Gate
 from helpers.server import LiveServer
 from helpers.sse import Frame, Received, open_stream, read_stream
@@ -163,7 +163,7 @@ EARLY = {"enabled": True, "min_finished": 10, "max_failure_rate": 0.5}
 def test_early_stop_pauses_on_a_high_failure_rate_then_resumes_once(
     make_server: Callable[..., LiveServer],
 ) -> None:
-    gate = Gate(at=10)  # items 0-9 can finish; items 10 and 11 then wait in flight
+    gate = Gate(at=10)  # items 0-9 can finish; any later item would wait in flight
     live = make_server(gate=gate)
     body = batch_body(
         count=60,
@@ -184,6 +184,9 @@ def test_early_stop_pauses_on_a_high_failure_rate_then_resumes_once(
         failures = sum(f.event == "item.failed" for f in upto_pause.durable)
         assert snapshot["completed"] + snapshot["failed"] == finishes == 10
         assert snapshot["failed"] == failures >= 5
+        # The judgement needs ten finishes: no eleventh item started before it.
+        assert sorted(started(upto_pause.durable)) == list(range(10))
+        assert snapshot["in_progress"] == 0
         message = event.data["message"]
         assert message.startswith(f"{failures} of the first 10 finished items failed (")
         assert "≥ 50%" in message and "resume or cancel" in message
@@ -196,9 +199,9 @@ def test_early_stop_pauses_on_a_high_failure_rate_then_resumes_once(
         settled_log = wait_paused_and_idle(client, batch["id"])
         after_pause = after_event(settled_log.durable, "batch.paused")
         assert started(after_pause) == [], "no item started after the pause"
-        assert finished_count(after_pause) == 2  # the two items in flight
+        assert finished_count(after_pause) == 0  # none was in flight
         settled = get_batch(client, batch["id"])
-        assert settled["progress"]["pending"] == 60 - 12
+        assert settled["progress"]["pending"] == 60 - 10
 
         assert client.post(f"{BATCHES}/{batch['id']}/resume").status_code == 200
         final = wait_finished(client, batch["id"])
@@ -260,14 +263,47 @@ def test_early_stop_is_on_by_default_for_openai(
         assert message.startswith("10 of the first 10 finished items failed (100% ≥ 50%)")
 
         assert fake.gate is not None
-        fake.gate.open()  # the request in flight at the pause is answered
+        fake.gate.open()  # a request beyond the first ten would now be answered
         settled_log = wait_paused_and_idle(http, batch["id"])
         assert started(after_event(settled_log.durable, "batch.paused")) == []
         settled = get_batch(http, batch["id"])
         failed = settled["progress"]["failed"]
-        assert failed == 11
+        assert failed == 10, "the judgement needed ten requests, and no more were sent"
         assert settled["progress"]["failure_reasons"] == {"kind:malformed_output": failed}
         assert len(fake.requests) == failed, "no request after the pause"
-        assert settled["progress"]["pending"] == 30 - 11
+        assert settled["progress"]["pending"] == 30 - 10
         assert http.post(f"{BATCHES}/{batch['id']}/cancel").json()["status"] == "cancelled"
         assert has_event("batch.complete")(read_stream(http, batch["id"], after=0))
+
+
+@pytest.mark.databases
+@pytest.mark.parametrize(("count", "concurrency"), [(20, 20), (1000, 64)])
+def test_a_batch_whose_every_request_fails_pauses_after_min_finished_requests(
+    make_server: Callable[..., LiveServer], count: int, concurrency: int
+) -> None:
+    """No overshoot: before the judgement, a batch sends no more requests than the
+    ``min_finished`` items it judges on (and their retries), whatever its concurrency; a
+    batch no larger than its concurrency is paused too, with items left to save."""
+    with FakeOpenAI(lambda _request, _number: server_error(503)) as fake:
+        live = make_server(
+            openai_base_url=fake.url + "/v1",
+            openai_api_key=KEY,
+            openai_requests_per_minute=60_000,
+            retry_backoff_seconds=0,
+        )
+        with httpx.Client(base_url=live.url, timeout=60) as http:
+            body = {
+                "topic": "Renal physiology",
+                "count": count,
+                "concurrency": concurrency,
+                "generator": "openai",
+            }
+            batch = http.post(BATCHES, json=body).json()
+            settled_log = wait_paused_and_idle(http, batch["id"])
+            settled = get_batch(http, batch["id"])["progress"]
+            assert settled["pause"]["reason"] == "early_stop"
+            assert settled["failed"] == 10 and settled["completed"] == 0
+            assert settled["pending"] == count - 10
+            assert len(started(settled_log.durable)) == 10
+            attempts = live.settings.max_attempts
+            assert len(fake.requests) == 10 * attempts, "ten items, each tried max_attempts times"

@@ -17,6 +17,7 @@ import time
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
 from bulkgen.log import EventLog, Receipt, StartItem, Store
+from bulkgen.log.state import starts_before_judgement
 from bulkgen.logs import working_on
 from bulkgen.metrics import item_finished
 from bulkgen.models import BatchConfig
@@ -64,6 +65,11 @@ class BatchRun:
         #: Only a batch with an early stop can be paused by a commit: only its finishes
         #: ask the log what their commit applied.
         self._early_stop = config.early_stop is not None and config.early_stop.enabled
+        #: Until the early stop has judged the batch, items start only while its
+        #: judgement needs them: ``_room`` more may start, then wait for ``_judged``.
+        self._judged = asyncio.Event()
+        self._room = 0
+        self._finishes_to_judge = 0
 
     def poke(self) -> None:
         """Look for pending items again (after a retry put some back)."""
@@ -84,6 +90,14 @@ class BatchRun:
     async def run(self) -> None:
         working_on(self.batch_id)  # every line its workers log names the batch too
         log.info("batch %s: run started", self.batch_id)
+        record = await self._store.get_batch(self.batch_id, None)
+        room = starts_before_judgement(
+            self.config, record.early_stop_checked, record.counts.finished
+        )
+        if room is None:
+            self._judged.set()
+        else:
+            self._room = self._finishes_to_judge = room
         self._maker = ItemWork(
             self.batch_id,
             self.config,
@@ -146,6 +160,7 @@ class BatchRun:
                 # A bug here must not cost the batch a worker; the item stays in progress
                 # and is put back to pending at the next start.
                 log.exception("item %d of batch %s could not be processed", index, self.batch_id)
+                self._judged.set()  # its finish may never come: do not wait for it
             finally:
                 self._claimed.discard(index)
                 self._queue.task_done()
@@ -161,7 +176,18 @@ class BatchRun:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
 
+    async def _may_start(self) -> bool:
+        """Wait until the item may start: at once, or once the early stop has judged."""
+        if not self._judged.is_set():
+            if self._room > 0:
+                self._room -= 1
+            else:
+                await self._judged.wait()
+        return not self._holding
+
     async def _work(self, index: int, prior_attempts: int) -> None:
+        if not await self._may_start():
+            return  # paused while it waited: it stays pending
         async with self._global_slots:
             if self._holding:
                 return  # taken before the pause: it stays pending
@@ -176,6 +202,12 @@ class BatchRun:
                 await self._log.submit(finished)
 
     def _committed(self, receipt: Receipt) -> None:
-        """A finish was committed: hold the run if that commit paused the batch."""
-        if not receipt.cancelled() and self.batch_id in receipt.result().paused:
+        """A finish was committed: hold the run if that commit paused the batch, and let
+        items start freely once the early stop has had the finishes it judges on."""
+        if receipt.cancelled():
+            return
+        if self.batch_id in receipt.result().paused:
             self.hold()
+        self._finishes_to_judge -= 1
+        if self._finishes_to_judge <= 0:
+            self._judged.set()

@@ -93,6 +93,7 @@ def record_of(row: Row[Any]) -> BatchRecord:
         created_at=row.created_at,
         error=row.error,
         progress=progress_of(row, config),
+        early_stop_checked=bool(row.early_stop_checked),
     )
 
 

@@ -140,6 +140,9 @@ async def claim_items(
         claims = {s: Claim(ClaimOutcome.STOPPED, recovered=recovered.get(s, 0)) for s in slots}
         return claims, []
     room = max(0, state.config.concurrency - state.counts["in_progress"])
+    judging = state.judging_room()
+    if judging is not None:
+        room = min(room, judging)  # BUSY until the early stop has judged the batch
     wanted = min(room, len(slots))
     # The items just put back come first (in the database they are still in progress).
     candidates = sorted((item for _slot, item in leftovers), key=lambda item: item.index)

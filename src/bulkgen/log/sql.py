@@ -46,10 +46,9 @@ _MIGRATE_KEY = 0x62756C6B67656E  # "bulkgen": the advisory lock migrations take
 _MIGRATE_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
-#: The ids bulkgen gives batches: 32 lowercase hex digits.
-BATCH_ID = re.compile(r"[0-9a-f]{32}")
-#: An unknown id an error message may repeat: short, printable ASCII.
-SHOWABLE_ID = re.compile(r"[!-~]{1,64}")
+#: What a batch id can be (bulkgen makes 32 hex digits): short, printable ASCII. Any
+#: other id names no batch, and an error message may repeat one that fits.
+BATCH_ID = re.compile(r"[!-~]{1,64}")
 
 
 class SQLStore(SlotMethods):
@@ -155,10 +154,9 @@ class SQLStore(SlotMethods):
     @staticmethod
     async def _batch_in(conn: AsyncConnection, batch_id: str, owner: str | None) -> BatchRecord:
         if not BATCH_ID.fullmatch(batch_id):
-            # Not an id bulkgen makes: no such batch, and nothing odd reaches the database
-            # (PostgreSQL refuses a NUL) or the error's JSON (a lone surrogate).
-            shown = batch_id if SHOWABLE_ID.fullmatch(batch_id) else "with this id"
-            raise NotFound(f"no batch {shown}")
+            # Not an id: no such batch, and nothing odd reaches the database (PostgreSQL
+            # refuses a NUL) or the error's JSON (a lone surrogate).
+            raise NotFound("no batch with this id")
         query = select(batches).where(batches.c.id == batch_id)
         if owner is not None:
             query = query.where(batches.c.owner == owner)

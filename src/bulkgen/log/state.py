@@ -49,6 +49,20 @@ CANCELLED = ItemError(kind="cancelled", message="the batch was cancelled")
 MANUAL_PAUSE = "paused by a user: resume or cancel"
 
 
+def starts_before_judgement(config: BatchConfig, checked: bool, started: int) -> int | None:
+    """Items that may still start before the early stop judges a batch that has
+    ``started`` items finished or in progress; None when nothing limits them.
+
+    The judgement needs ``min_finished`` finishes and no more: a batch whose every request
+    fails pauses after that many requests (and their retries), not after a whole wave of
+    ``concurrency`` items and their retries.
+    """
+    rule = config.early_stop
+    if rule is None or not rule.enabled or checked:
+        return None
+    return max(0, rule.min_finished - started)
+
+
 @dataclass
 class BatchState:
     """One batch's counters, log head and changed items inside a write transaction."""
@@ -259,6 +273,15 @@ class BatchState:
         self.pause = PauseInfo(reason=reason, message=message, at=from_epoch(now))
         snapshot = self.progress().snapshot(now)
         self.log(BatchPaused(reason=reason, message=message, snapshot=snapshot), now)
+
+    def judging_room(self) -> int | None:
+        """How many more items may start before the early stop judges; None: no limit."""
+        counts = self.counts
+        return starts_before_judgement(
+            self.config,
+            self.early_stop_checked,
+            counts["completed"] + counts["failed"] + counts["in_progress"],
+        )
 
     def judge_early_stop(self, now: float) -> None:
         """Pause a running batch whose first finished items failed too often (once only).

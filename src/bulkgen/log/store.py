@@ -36,6 +36,8 @@ class BatchRecord:
     created_at: float
     error: str | None
     progress: ProgressState
+    #: The early stop has judged the batch (it judges once, at ``min_finished`` finishes).
+    early_stop_checked: bool = False
 
     @property
     def status(self) -> BatchStatus:
