@@ -357,12 +357,56 @@ def test_postgres_only_roles_refuse_sqlite_with_a_message(
     assert message in " ".join(result.output.split())
 
 
-@pytest.mark.parametrize("command", ["worker", "migrate"])
-def test_an_unreachable_database_is_one_line_not_a_traceback(command: str, tmp_path: Any) -> None:
+@pytest.mark.parametrize("command", ["worker", "migrate", "serve"])
+def test_an_unreachable_database_is_one_line_not_a_traceback(
+    command: str, tmp_path: Any, unused_tcp_port: int
+) -> None:
     url = f"postgresql+psycopg://nobody@/bulkgen?host={tmp_path}/absent"
-    result = CliRunner().invoke(app, [command, "--database-url", url])
+    args = [command, "--database-url", url]
+    if command == "serve":
+        args += ["--port", str(unused_tcp_port)]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
-    output = " ".join(result.output.split())
-    assert "cannot use the database postgresql+psycopg://…" in output
-    assert "Traceback" not in output
-    assert "nobody" not in output  # the URL's user (or password) is never printed
+    assert result.output.count("\n") == 1, result.output  # one line, however long
+    assert "cannot use the database postgresql+psycopg://…" in result.output
+    assert "Traceback" not in result.output
+    assert "serving on" not in result.output  # no banner for a server that cannot start
+    assert "nobody" not in result.output  # the URL's user (or password) is never printed
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("folder", "it is a directory"), ("under-a-file/bulkgen.db", "cannot create its folder")],
+)
+def test_a_sqlite_file_that_cannot_be_used_is_one_line_before_any_banner(
+    where: str, reason: str, tmp_path: Any, unused_tcp_port: int
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "under-a-file").write_text("not a folder")
+    database = tmp_path / where
+    result = CliRunner().invoke(
+        app, ["serve", "--database", str(database), "--port", str(unused_tcp_port)]
+    )
+    assert result.exit_code == 1
+    assert (
+        result.output
+        == f"error: cannot use the database {database}: {reason}"
+        + (result.output.split(reason, 1)[1])
+    )
+    assert result.output.count("\n") == 1 and "serving on" not in result.output
+
+
+@pytest.mark.parametrize("value", ["nonsense", "mysql://db/x", "sqlite:///plain-driver.db"])
+def test_a_database_url_of_another_kind_is_named(value: str) -> None:
+    result = CliRunner().invoke(app, ["migrate", "--database-url", value])
+    assert result.exit_code == 2
+    assert "unknown database" in result.output and "sqlite+aiosqlite:///PATH" in result.output
+
+
+def test_an_empty_database_url_is_unset(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``BULKGEN_DATABASE_URL=`` (an empty variable) leaves the SQLite default."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BULKGEN_DATABASE_URL", "")
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "bulkgen.db is up to date" in result.output

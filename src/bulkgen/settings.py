@@ -14,6 +14,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The URL schemes of the databases bulkgen runs on.
+DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+psycopg://")
+
 
 class Settings(BaseSettings):
     """Validated configuration for one bulkgen process."""
@@ -158,6 +161,21 @@ class Settings(BaseSettings):
         description="Most requests one batch sends to the `openai` endpoint per minute "
         "(attempts included); a batch's `generator_options.requests_per_minute` overrides it.",
     )
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _known_driver(cls, value: object) -> object:
+        """An empty value is unset (``BULKGEN_DATABASE_URL=``); otherwise one of the two
+        drivers bulkgen runs on, named as SQLAlchemy's async URLs name them."""
+        if isinstance(value, str) and value.strip() == "":
+            return None
+        if isinstance(value, str) and not value.startswith(DATABASE_SCHEMES):
+            scheme = value.split("://", 1)[0] if "://" in value else value[:20]
+            raise ValueError(
+                f"unknown database {scheme!r}: use sqlite+aiosqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/NAME"
+            )
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import socket
 from collections.abc import Coroutine
 from pathlib import Path
@@ -37,7 +38,7 @@ app = typer.Typer(
 )
 app.add_typer(batch_app, name="batch")
 app.add_typer(rules_app, name="rules")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # an error is one line, whatever the width
 
 DatabaseOpt = Annotated[
     Path | None, typer.Option("--database", help="SQLite file [env: BULKGEN_DATABASE]")
@@ -134,19 +135,53 @@ def serve_command(
         )
         raise typer.Exit(2)
     _check_port(settings)
+    _with_database(settings, _migrate(settings))  # a database it cannot use: one line, exit 1
     if settings.log_format == "text":  # in JSON, every line on stderr is a log record
         console.print(f"bulkgen serving on {base_url(settings)} (database: {_where(settings)})")
     asyncio.run(serve(settings))
 
 
+async def _migrate(settings: Settings) -> None:
+    """Open the database and bring its schema up to date."""
+    from bulkgen.log import SQLStore
+
+    store = SQLStore(settings.sqlalchemy_url)
+    try:
+        await store.migrate()
+    finally:
+        await store.close()
+
+
 def _with_database(settings: Settings, work: Coroutine[Any, Any, None]) -> None:
     """Run ``work``; a database that cannot be reached is a one-line error, exit 1."""
+    problem = _sqlite_problem(settings)
+    if problem is None:
+        try:
+            asyncio.run(work)
+        except DBAPIError as error:
+            problem = " ".join(str(error.orig or error).split())  # one line
+        else:
+            return
+    else:
+        work.close()
+    console.print(f"[red]error:[/red] cannot use the database {_where(settings)}: {problem}")
+    raise typer.Exit(1)
+
+
+def _sqlite_problem(settings: Settings) -> str | None:
+    """Why the SQLite file cannot be used, found before any connection is tried."""
+    if settings.database_url is not None:
+        return None
+    path = settings.database
+    if path.is_dir():
+        return "it is a directory"
     try:
-        asyncio.run(work)
-    except DBAPIError as error:
-        reason = str(error.orig or error).strip().splitlines()[0]
-        console.print(f"[red]error:[/red] cannot use the database {_where(settings)}: {reason}")
-        raise typer.Exit(1) from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"cannot create its folder: {error.strerror}"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return "the file is not readable and writable"
+    return None
 
 
 def _postgres(settings: Settings) -> bool:
@@ -179,6 +214,7 @@ def worker(
             "BULKGEN_DATABASE_URL to postgresql+psycopg://user@host/database"
         )
         raise typer.Exit(2)
+    _with_database(settings, _migrate(settings))  # a database it cannot use: one line, exit 1
     if settings.log_format == "text":
         console.print(f"bulkgen worker on {_where(settings)} (Ctrl-C stops it)")
     _with_database(settings, run_worker(settings))
@@ -205,6 +241,7 @@ def demo(
         log_format=log_format,
     )
     _check_port(settings)
+    _with_database(settings, _migrate(settings))
     try:
         config = BatchConfig(
             topic=topic,
@@ -237,18 +274,8 @@ def demo(
 @app.command()
 def migrate(database: DatabaseOpt = None, database_url: DatabaseUrlOpt = None) -> None:
     """Create or upgrade the database schema, then exit."""
-    from bulkgen.log import SQLStore
-
     settings = load_settings(database=database, database_url=database_url)
-
-    async def run() -> None:
-        store = SQLStore(settings.sqlalchemy_url)
-        try:
-            await store.migrate()
-        finally:
-            await store.close()
-
-    _with_database(settings, run())
+    _with_database(settings, _migrate(settings))
     console.print(f"database {_where(settings)} is up to date")
 
 
