@@ -12,15 +12,17 @@ Completion is watched on the bus (``services.bus.subscribe``) with a 20 ms poll 
 writer's clock (``now`` of ``store.apply``) for the transaction that completed it, so the
 watcher's latency does not count.
 
-Baseline, measured in the same run on the same kind of file (WAL, synchronous=NORMAL,
+Baseline, measured in the same run on the same kind of file (WAL, synchronous=FULL,
 same temp dir): ``--count`` rows inserted with ``sqlite3.executemany`` in one transaction
 (commit included), each row as wide as what the pipeline persisted per item (item row
 columns + both event payloads, measured from the pipeline's own database). Its rate is
 what the disk and SQLite alone could do; the ratio is pipeline items/s over raw rows/s.
 
-Also measured: the share of the run the writer spends inside ``store.apply``, CPU per item
-by stage (generate, validate, store.apply) measured alone, and the cost of a one-change
-transaction (the writer when it is not saturated). See bench/README.md.
+Also measured: the same pipeline with ``synchronous=NORMAL`` (what syncing every commit
+costs, end to end and per one-change transaction), the share of the run the writer spends
+inside ``store.apply``, CPU per item by stage (generate, validate, store.apply) measured
+alone, and the cost of a one-change transaction (the writer when it is not saturated).
+See bench/README.md.
 
     .venv/bin/python bench/pipeline_throughput.py [--count 10000] [--reps 3]
 """
@@ -40,6 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import emit_json, machine, median, table
+from bulkgen.log.engine import Synchronous
 from bulkgen.models import BatchConfig, BatchStatus, DemoOptions, Difficulty, ItemType
 from bulkgen.services import Services
 from bulkgen.settings import Settings
@@ -47,8 +50,12 @@ from bulkgen.settings import Settings
 GOAL_ITEMS_PER_S = 5000.0
 
 
-async def pipeline_once(db: Path, count: int, timeout: float) -> dict[str, Any]:
-    settings = Settings(database=db, global_concurrency=64, log_level="warning")
+async def pipeline_once(
+    db: Path, count: int, timeout: float, synchronous: Synchronous = "full"
+) -> dict[str, Any]:
+    settings = Settings(
+        database=db, global_concurrency=64, log_level="warning", sqlite_synchronous=synchronous
+    )
     services = await Services.start(settings)
     # Time spent inside the group writer's transactions: an instance attribute wraps the
     # store's apply for this run only (the writer calls ``self._store.apply``).
@@ -145,7 +152,9 @@ async def pipeline_once(db: Path, count: int, timeout: float) -> dict[str, Any]:
     }
 
 
-async def small_transactions(db: Path, transactions: int) -> dict[str, Any]:
+async def small_transactions(
+    db: Path, transactions: int, synchronous: Synchronous = "full"
+) -> dict[str, Any]:
     """The writer when it is not saturated: one change per ``store.apply`` transaction.
 
     With real generators (seconds per item) every change arrives alone and is committed
@@ -167,7 +176,7 @@ async def small_transactions(db: Path, transactions: int) -> dict[str, Any]:
         hops[0] += 1
         return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
-    store = SQLStore(f"sqlite+aiosqlite:///{db}")
+    store = SQLStore(f"sqlite+aiosqlite:///{db}", synchronous=synchronous)
     await store.migrate()
     generator = DemoGenerator(DemoOptions(seed=1, latency_ms=(0, 0)))
     item = await generator.generate(
@@ -290,7 +299,7 @@ def raw_inserts(db: Path, rows: int, width: int) -> dict[str, Any]:
     """``rows`` rows of ``width`` bytes, executemany in one transaction, commit included."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA synchronous=FULL")
     conn.execute(
         "CREATE TABLE events (batch_id VARCHAR(32) NOT NULL, seq INTEGER NOT NULL,"
         " type VARCHAR(32) NOT NULL, data TEXT NOT NULL, created_at FLOAT NOT NULL,"
@@ -317,6 +326,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     runs: list[dict[str, Any]] = []
+    normal: list[dict[str, Any]] = []
     raws: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bulkgen-bench-") as tmp:
         for rep in range(args.reps):
@@ -325,6 +335,9 @@ def main() -> None:
             raw = raw_inserts(Path(tmp) / f"raw-{rep}.db", args.count, run["row_width_bytes"])
             runs.append(run)
             raws.append(raw)
+            # The same run with synchronous=NORMAL: what syncing every commit costs.
+            db = Path(tmp) / f"pipeline-normal-{rep}.db"
+            normal.append(asyncio.run(pipeline_once(db, args.count, args.timeout, "normal")))
             print(
                 f"rep {rep + 1}/{args.reps}: {run['items_per_s']:,.0f} items/s end to end"
                 f" ({run['status']}), raw {raw['rows_per_s']:,.0f} rows/s",
@@ -333,6 +346,7 @@ def main() -> None:
             )
 
         small = asyncio.run(small_transactions(Path(tmp) / "small.db", 300))
+        small_normal = asyncio.run(small_transactions(Path(tmp) / "small-normal.db", 300, "normal"))
         parts = asyncio.run(components(Path(tmp) / "parts.db", min(args.count, 4000)))
 
     rows = []
@@ -421,6 +435,14 @@ def main() -> None:
         f"{small['wall_ms_per_txn']:.2f} ms wall, {small['cpu_ms_per_txn']:.2f} ms CPU, "
         f"{small['thread_round_trips_per_txn']:.0f} database-thread round trips each"
     )
+    normal_items = median([r["items_per_s"] for r in normal])
+    print(
+        f"synchronous=FULL (the default) vs NORMAL, same run: {med['items_per_s']:,.0f} vs "
+        f"{normal_items:,.0f} items/s end to end (ratio {med['items_per_s'] / normal_items:.2f}); "
+        f"one-change transaction {small['wall_ms_per_txn']:.2f} vs "
+        f"{small_normal['wall_ms_per_txn']:.2f} ms wall "
+        f"(ratio {small['wall_ms_per_txn'] / small_normal['wall_ms_per_txn']:.2f})"
+    )
     meets = med["items_per_s"] >= GOAL_ITEMS_PER_S
     print(f"goal >= {GOAL_ITEMS_PER_S:,.0f} items/s end to end: {'MET' if meets else 'NOT MET'}")
     emit_json(
@@ -443,6 +465,8 @@ def main() -> None:
             "apply_share": apply_share,
             "cpu_us_per_item": cpu_item,
             "one_change_txn": small,
+            "one_change_txn_normal": small_normal,
+            "items_per_s_normal": normal_items,
             "stage_cpu_us_per_item": parts,
             "runs": runs,
             "raw": raws,

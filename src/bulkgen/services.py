@@ -64,7 +64,9 @@ class Services:
         generators set up with ``settings``.
         """
         origin = uuid.uuid4().hex[:12]
-        store = SQLStore(settings.sqlalchemy_url, origin=origin)
+        store = SQLStore(
+            settings.sqlalchemy_url, origin=origin, synchronous=settings.sqlite_synchronous
+        )
         await store.migrate()
         bus: Bus
         if store.postgres:

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; overrides `database` when set "
         "(for example `sqlite+aiosqlite:///data/bulkgen.db`).",
     )
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full",
+        description="SQLite: `full` syncs every commit to disk, so an acknowledged write "
+        "survives a power loss; `normal` is a little faster and may lose the last commits "
+        "on power loss (never on a crash of bulkgen itself).",
+    )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP server.")
     local_user: str = Field(

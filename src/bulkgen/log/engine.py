@@ -1,14 +1,15 @@
 """Engines and migrations of the SQL store.
 
-SQLite: WAL, and BEGIN IMMEDIATE on the writer so a write transaction holds the database's
-one write lock from its first statement. PostgreSQL (psycopg 3): pooled connections that
-are checked before use, so a pool outlives a restart of the database server.
+SQLite: WAL with ``synchronous=FULL`` by default, and BEGIN IMMEDIATE on the writer so a
+write transaction holds the database's one write lock from its first statement.
+PostgreSQL (psycopg 3): pooled connections that are checked before use, so a pool
+outlives a restart of the database server.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -18,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def create_engine(url: str, *, writer: bool) -> AsyncEngine:
+#: SQLite's ``synchronous``: FULL syncs the WAL at every commit, so an acknowledged write
+#: survives a power loss; NORMAL may lose the last commits (never corrupts). Group commit
+#: makes one sync cover many items, so FULL is the default (bench/pipeline_throughput.py).
+Synchronous = Literal["full", "normal"]
+
+
+def create_engine(url: str, *, writer: bool, synchronous: Synchronous = "full") -> AsyncEngine:
     if not url.startswith("sqlite"):
         # pre_ping: after the database server restarted, a pooled connection is found
         # dead and replaced before use instead of failing the next statement.
@@ -33,7 +40,7 @@ def create_engine(url: str, *, writer: bool) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

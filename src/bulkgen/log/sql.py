@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bulkgen.errors import NotFound
-from bulkgen.log.engine import create_engine, upgrade
+from bulkgen.log.engine import Synchronous, create_engine, upgrade
 from bulkgen.log.pgbus import CHANNEL, notification
 from bulkgen.log.rows import PROGRESS_COLUMNS, item_of, progress_of, record_of
 from bulkgen.log.schema import batches, events, items
@@ -54,7 +54,7 @@ BATCH_ID = re.compile(r"[!-~]{1,64}")
 class SQLStore(SlotMethods):
     """The store on a SQL database (SQLite file by default)."""
 
-    def __init__(self, url: str, *, origin: str = "") -> None:
+    def __init__(self, url: str, *, origin: str = "", synchronous: Synchronous = "full") -> None:
         self.url = url
         self.postgres = url.startswith("postgresql")
         #: PostgreSQL: batches run as slot jobs of distributed workers (:mod:`.slots`),
@@ -62,8 +62,8 @@ class SQLStore(SlotMethods):
         self.jobs = self.postgres
         #: Names this process in its notifications, so its own bus can skip them.
         self.origin = origin
-        self._write = create_engine(url, writer=True)
-        self._read = create_engine(url, writer=False)
+        self._write = create_engine(url, writer=True, synchronous=synchronous)
+        self._read = create_engine(url, writer=False, synchronous=synchronous)
 
     async def _announce(
         self, conn: AsyncConnection, batch_ids: Iterable[str], urgent: bool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from itertools import combinations
@@ -82,12 +83,14 @@ def _no_combination_options(item: GeneratedItem, _context: Context) -> Iterator[
             )
 
 
+@functools.lru_cache(maxsize=4096)
 def same_text(text: str) -> str:
     """An option's text with case, spacing and a final full stop ignored; signs and
     symbols kept, so "-1" and "+1" or "*/15 * * * *" and "15 * * * *" differ."""
     return " ".join(text.casefold().split()).rstrip(".")
 
 
+@functools.lru_cache(maxsize=4096)
 def _canonical(text: str) -> str:
     """An option's wording with case, articles, spelling variants and plurals evened out;
     numbers keep their sign and decimal point ("2.7" is not "27"), symbols stay."""

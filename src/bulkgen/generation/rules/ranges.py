@@ -68,12 +68,17 @@ class Interval:
         return above and below
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _number(text: str) -> float:
     return float(text.replace("−", "-").replace(",", "."))
 
 
 def interval(text: str) -> Interval | None:
     """The numeric interval an option states, if any."""
+    if not _DIGIT.search(text):
+        return None  # every interval has a number (most options have none)
     text = " ".join(text.split())
     if match := _RANGE.search(text):
         if _mostly_numeric(text, match):

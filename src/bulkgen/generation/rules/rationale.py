@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -27,7 +28,15 @@ def _rationale_length(item: GeneratedItem, _context: Context) -> Iterator[str]:
         )
 
 
-def _letter_patterns(keys: list[str]) -> list[re.Pattern[str]]:
+@functools.lru_cache(maxsize=64)
+def _standalone_key(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """One of the keys as a word of its own: what every letter pattern needs first."""
+    key = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{key})(?![\w-])")
+
+
+@functools.lru_cache(maxsize=64)
+def _letter_patterns(keys: tuple[str, ...]) -> list[re.Pattern[str]]:
     """How a rationale names an option by its key: "Option B", "(C) is wrong", "A is the
     answer", "The answer is D."."""
     key = "(?:" + "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) + ")"
@@ -52,9 +61,11 @@ def _letter_patterns(keys: list[str]) -> list[re.Pattern[str]]:
     needs={"schema.rationale", "schema.options"},
 )
 def _rationale_names_no_letter(item: GeneratedItem, _context: Context) -> Iterator[str]:
-    keys = [option.key for option in item.options if option.key]
+    keys = tuple(option.key for option in item.options if option.key)
     if not keys:
         return
+    if not _standalone_key(keys).search(item.rationale):
+        return  # every way of naming an option by letter has the letter as a word
     matches = (m for pattern in _letter_patterns(keys) for m in pattern.finditer(item.rationale))
     found = sorted({match.start(): match.group() for match in matches}.items())
     if found:

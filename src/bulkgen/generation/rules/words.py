@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -24,6 +25,7 @@ _STOP_TEXT = """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
+@functools.lru_cache(maxsize=16_384)
 def stem_of(word: str) -> str:
     """A word's crude stem: lower case, possessive and one common suffix removed."""
     word = word.casefold().replace("’", "'").removesuffix("'s").strip("'-")
@@ -35,12 +37,17 @@ def stem_of(word: str) -> str:
 
 def content_words(text: str, ignore: frozenset[str] = frozenset()) -> dict[str, str]:
     """The text's content words by stem (first spelling kept), skipping ``ignore`` stems."""
+    return {stem: word for stem, word in _content_words(text) if stem not in ignore}
+
+
+@functools.lru_cache(maxsize=1024)
+def _content_words(text: str) -> tuple[tuple[str, str], ...]:
+    """(stem, first spelling) of each content word, in order; several rules read the same
+    stem and options, so each text is split once."""
     found: dict[str, str] = {}
     for word in _WORD.findall(text):
         lower = word.casefold()
         if len(lower) < MIN_CONTENT_CHARS or lower in STOP_WORDS:
             continue
-        stem = stem_of(word)
-        if stem not in ignore:
-            found.setdefault(stem, word)
-    return found
+        found.setdefault(stem_of(word), word)
+    return tuple(found.items())
