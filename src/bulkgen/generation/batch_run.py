@@ -17,7 +17,7 @@ import time
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
 from bulkgen.log import EventLog, Receipt, StartItem, Store
-from bulkgen.log.state import starts_before_judgement
+from bulkgen.log.judging import starts_before_judgement
 from bulkgen.logs import working_on
 from bulkgen.metrics import item_finished
 from bulkgen.models import BatchConfig

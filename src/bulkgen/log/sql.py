@@ -46,8 +46,7 @@ _MIGRATE_KEY = 0x62756C6B67656E  # "bulkgen": the advisory lock migrations take
 _MIGRATE_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
-#: What a batch id can be (bulkgen makes 32 hex digits): short, printable ASCII. Any
-#: other id names no batch, and an error message may repeat one that fits.
+#: What a batch id can be (bulkgen makes 32 hex digits); any other id names no batch.
 BATCH_ID = re.compile(r"[!-~]{1,64}")
 
 
@@ -153,9 +152,7 @@ class SQLStore(SlotMethods):
 
     @staticmethod
     async def _batch_in(conn: AsyncConnection, batch_id: str, owner: str | None) -> BatchRecord:
-        if not BATCH_ID.fullmatch(batch_id):
-            # Not an id: no such batch, and nothing odd reaches the database (PostgreSQL
-            # refuses a NUL) or the error's JSON (a lone surrogate).
+        if not BATCH_ID.fullmatch(batch_id):  # nothing odd reaches the database or JSON
             raise NotFound("no batch with this id")
         query = select(batches).where(batches.c.id == batch_id)
         if owner is not None:

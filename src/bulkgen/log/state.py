@@ -31,6 +31,7 @@ from bulkgen.events import (
     progress_event,
 )
 from bulkgen.log.items import ItemState, LoggedEvent, item_event
+from bulkgen.log.judging import early_stop_message, starts_before_judgement
 from bulkgen.log.store import ItemChange, StartItem
 from bulkgen.models import (
     BatchConfig,
@@ -47,20 +48,6 @@ from bulkgen.progress import Counts, ProgressState, ValidTarget, append_finishes
 
 CANCELLED = ItemError(kind="cancelled", message="the batch was cancelled")
 MANUAL_PAUSE = "paused by a user: resume or cancel"
-
-
-def starts_before_judgement(config: BatchConfig, checked: bool, started: int) -> int | None:
-    """Items that may still start before the early stop judges a batch that has
-    ``started`` items finished or in progress; None when nothing limits them.
-
-    The judgement needs ``min_finished`` finishes and no more: a batch whose every request
-    fails pauses after that many requests (and their retries), not after a whole wave of
-    ``concurrency`` items and their retries.
-    """
-    rule = config.early_stop
-    if rule is None or not rule.enabled or checked:
-        return None
-    return max(0, rule.min_finished - started)
 
 
 @dataclass
@@ -302,12 +289,7 @@ class BatchState:
         rate = failed / finished
         if rate < rule.max_failure_rate or self.counts["pending"] == 0:
             return
-        message = (
-            f"{failed} of the first {finished} finished items failed "
-            f"({_percent(rate)} ≥ {_percent(rule.max_failure_rate)}): "
-            "check the provider settings, then resume or cancel"
-        )
-        self.pause_with("early_stop", message, now)
+        self.pause_with("early_stop", early_stop_message(failed, finished, rule), now)
 
     def pause_by_hand(self, now: float) -> None:
         """A user's pause; Conflict unless the batch is queued or running with items left."""
@@ -414,7 +396,3 @@ class BatchState:
 def reasons_of(error: ItemError | None) -> list[str]:
     """The reason keys a failed item is counted under (an item without error: unknown)."""
     return ["kind:unknown"] if error is None else error.reasons()
-
-
-def _percent(share: float) -> str:
-    return f"{round(100.0 * share, 1):g}%"
