@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections import Counter
 from itertools import combinations
+from pathlib import Path
 
 import pytest
 
@@ -349,3 +350,15 @@ async def test_markup_items_carry_markup_and_are_otherwise_valid() -> None:
         assert sum('<script>alert("x")</script>' in option.text for option in item.options) == 1
         assert not has_errors(validate_item(item))
     assert 0.08 * N < marked < 0.12 * N
+
+
+def test_the_docs_state_the_bank_as_it_is() -> None:
+    root = Path(__file__).parent.parent
+    docs = (root / "docs" / "generators.md").read_text()
+    rows = re.findall(r"^  \| ([a-z ]+?)(?: \(.*\))? \| (\d+) \|$", docs, re.MULTILINE)
+    assert {subject: int(size) for subject, size in rows} == dict(BANK_SIZES)
+    size = f"{len(BANK):,}"
+    assert f"bank of {size} distinct questions" in docs
+    assert f"bank of {size}" in (root / "README.md").read_text()
+    form = root / "src" / "bulkgen" / "http" / "templates" / "new.html"
+    assert f"bank of {size}" in form.read_text()
