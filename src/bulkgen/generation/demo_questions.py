@@ -1,6 +1,6 @@
 """The demo generator's question bank, built once from the fact tables, and its fault texts.
 
-Each row a :class:`~bulkgen.generation.demo_forms.Form` applies to gives one
+Each row a :class:`~bulkgen.generation.demo_facts.table.Form` applies to gives one
 :class:`Question`: a stem, its answer, a sentence saying why, and the pool its distractors
 are drawn from: the same column of other rows (capitals for a capital, years for a year),
 so options are homogeneous and each distractor is explained by its own row in the
@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from bulkgen.generation.demo_facts import TABLES
-from bulkgen.generation.demo_forms import FORMS, Form, Row
+from bulkgen.generation.demo_facts import FORMS, TABLES
+from bulkgen.generation.demo_facts.table import Form, Row
 from bulkgen.generation.rules.cues import LONGEST_MARGIN, LONGEST_RATIO, MIN_CONVERGENT_TERMS
 from bulkgen.generation.rules.words import content_words
 

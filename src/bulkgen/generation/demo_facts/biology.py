@@ -1,184 +1,10 @@
-"""Science: chemistry, physics, biology, astronomy and mathematics."""
+"""Biology: organs, cell structures, nutrients, hormones, bones, animals, pathogens."""
 
 from __future__ import annotations
 
-from bulkgen.generation.demo_facts.table import Table, table
+from bulkgen.generation.demo_facts.table import Form, Table, table
 
-__all__ = ["TABLES"]
-
-# Categories as the element's family; zinc, cadmium, mercury, selenium and polonium are
-# classed differently by different sources, so they get no family.
-_ELEMENTS = """
-Hydrogen|H|Nonmetals
-Helium|He|Noble gases
-Lithium|Li|Alkali metals
-Beryllium|Be|Alkaline earth metals
-Boron|B|Metalloids
-Carbon|C|Nonmetals
-Nitrogen|N|Nonmetals
-Oxygen|O|Nonmetals
-Fluorine|F|Halogens
-Neon|Ne|Noble gases
-Sodium|Na|Alkali metals
-Magnesium|Mg|Alkaline earth metals
-Aluminium|Al|Post-transition metals
-Silicon|Si|Metalloids
-Phosphorus|P|Nonmetals
-Sulfur|S|Nonmetals
-Chlorine|Cl|Halogens
-Argon|Ar|Noble gases
-Potassium|K|Alkali metals
-Calcium|Ca|Alkaline earth metals
-Scandium|Sc|Transition metals
-Titanium|Ti|Transition metals
-Vanadium|V|Transition metals
-Chromium|Cr|Transition metals
-Manganese|Mn|Transition metals
-Iron|Fe|Transition metals
-Cobalt|Co|Transition metals
-Nickel|Ni|Transition metals
-Copper|Cu|Transition metals
-Zinc|Zn|
-Gallium|Ga|Post-transition metals
-Germanium|Ge|Metalloids
-Arsenic|As|Metalloids
-Selenium|Se|
-Bromine|Br|Halogens
-Krypton|Kr|Noble gases
-Rubidium|Rb|Alkali metals
-Strontium|Sr|Alkaline earth metals
-Yttrium|Y|Transition metals
-Zirconium|Zr|Transition metals
-Niobium|Nb|Transition metals
-Molybdenum|Mo|Transition metals
-Technetium|Tc|Transition metals
-Ruthenium|Ru|Transition metals
-Rhodium|Rh|Transition metals
-Palladium|Pd|Transition metals
-Silver|Ag|Transition metals
-Cadmium|Cd|
-Indium|In|Post-transition metals
-Tin|Sn|Post-transition metals
-Antimony|Sb|Metalloids
-Tellurium|Te|Metalloids
-Iodine|I|Halogens
-Xenon|Xe|Noble gases
-Caesium|Cs|Alkali metals
-Barium|Ba|Alkaline earth metals
-Lanthanum|La|Lanthanides
-Cerium|Ce|Lanthanides
-Neodymium|Nd|Lanthanides
-Europium|Eu|Lanthanides
-Gadolinium|Gd|Lanthanides
-Hafnium|Hf|Transition metals
-Tantalum|Ta|Transition metals
-Tungsten|W|Transition metals
-Osmium|Os|Transition metals
-Iridium|Ir|Transition metals
-Platinum|Pt|Transition metals
-Gold|Au|Transition metals
-Mercury|Hg|
-Thallium|Tl|Post-transition metals
-Lead|Pb|Post-transition metals
-Bismuth|Bi|Post-transition metals
-Polonium|Po|
-Radon|Rn|Noble gases
-Francium|Fr|Alkali metals
-Radium|Ra|Alkaline earth metals
-Thorium|Th|Actinides
-Uranium|U|Actinides
-Plutonium|Pu|Actinides
-Americium|Am|Actinides
-Curium|Cm|Actinides
-Praseodymium|Pr|Lanthanides
-Promethium|Pm|Lanthanides
-Samarium|Sm|Lanthanides
-Terbium|Tb|Lanthanides
-Dysprosium|Dy|Lanthanides
-Holmium|Ho|Lanthanides
-Erbium|Er|Lanthanides
-Thulium|Tm|Lanthanides
-Ytterbium|Yb|Lanthanides
-Rhenium|Re|Transition metals
-Actinium|Ac|Actinides
-Protactinium|Pa|Actinides
-Neptunium|Np|Actinides
-Berkelium|Bk|Actinides
-Californium|Cf|Actinides
-Einsteinium|Es|Actinides
-Fermium|Fm|Actinides
-Mendelevium|Md|Actinides
-"""
-
-_COMPOUNDS = """
-water|H2O
-table salt|NaCl
-baking soda|NaHCO3
-methane|CH4
-ammonia|NH3
-glucose|C6H12O6
-ethanol|C2H5OH
-sulfuric acid|H2SO4
-hydrochloric acid|HCl
-nitric acid|HNO3
-sodium hydroxide|NaOH
-calcium carbonate|CaCO3
-ozone|O3
-hydrogen peroxide|H2O2
-carbon monoxide|CO
-carbon dioxide|CO2
-sulfur dioxide|SO2
-potassium permanganate|KMnO4
-silicon dioxide|SiO2
-"""
-
-_SI_UNITS = """
-length|metre|metres|m
-mass|kilogram|kilograms|kg
-time|second|seconds|s
-electric current|ampere|amperes|A
-thermodynamic temperature|kelvin|kelvins|K
-amount of substance|mole|moles|mol
-luminous intensity|candela|candelas|cd
-force|newton|newtons|N
-energy|joule|joules|J
-power|watt|watts|W
-pressure|pascal|pascals|Pa
-electric charge|coulomb|coulombs|C
-electric potential difference|volt|volts|V
-electrical resistance|ohm|ohms|Ω
-capacitance|farad|farads|F
-frequency|hertz|hertz|Hz
-magnetic flux density|tesla|teslas|T
-inductance|henry|henries|H
-electrical conductance|siemens|siemens|S
-radioactive activity|becquerel|becquerels|Bq
-absorbed radiation dose|gray|grays|Gy
-equivalent radiation dose|sievert|sieverts|Sv
-illuminance|lux|lux|lx
-luminous flux|lumen|lumens|lm
-catalytic activity|katal|katals|kat
-plane angle|radian|radians|rad
-solid angle|steradian|steradians|sr
-"""
-
-_PREFIXES = """
-quetta|10³⁰
-exa|10¹⁸
-peta|10¹⁵
-tera|10¹²
-giga|10⁹
-mega|10⁶
-kilo|10³
-hecto|10²
-deci|10⁻¹
-centi|10⁻²
-milli|10⁻³
-micro|10⁻⁶
-nano|10⁻⁹
-pico|10⁻¹²
-femto|10⁻¹⁵
-"""
+__all__ = ["FORMS", "TABLES"]
 
 _ORGANS = """
 Heart|pumps blood through the blood vessels|Pumping blood around the body
@@ -348,45 +174,7 @@ Creutzfeldt–Jakob disease|Prion
 Kuru|Prion
 """
 
-_MOONS = """
-Titan|Saturn
-Enceladus|Saturn
-Mimas|Saturn
-Iapetus|Saturn
-Europa|Jupiter
-Io|Jupiter
-Ganymede|Jupiter
-Callisto|Jupiter
-Phobos|Mars
-Deimos|Mars
-Triton|Neptune
-Miranda|Uranus
-Titania|Uranus
-Oberon|Uranus
-"""
-
-_SHAPES = """
-a triangle|sides|3
-a quadrilateral|sides|4
-a pentagon|sides|5
-a hexagon|sides|6
-a heptagon|sides|7
-an octagon|sides|8
-a nonagon|sides|9
-a decagon|sides|10
-a dodecagon|sides|12
-a tetrahedron|faces|4
-a cube|faces|6
-an octahedron|faces|8
-a dodecahedron|faces|12
-an icosahedron|faces|20
-"""
-
 TABLES: dict[str, Table] = {
-    "elements": table("chemistry", "name|symbol|family", _ELEMENTS),
-    "compounds": table("chemistry", "name|formula", _COMPOUNDS),
-    "si_units": table("physics", "quantity|unit|plural|symbol", _SI_UNITS),
-    "prefixes": table("physics", "prefix|factor", _PREFIXES),
     "organs": table("biology", "organ|does|function", _ORGANS),
     "organelles": table("biology", "organelle|does|function", _ORGANELLES),
     "vitamins": table("biology", "nutrient|named|disease", _VITAMINS),
@@ -395,6 +183,103 @@ TABLES: dict[str, Table] = {
     "animals": table("biology", "animal|group", _ANIMALS),
     "young": table("biology", "animal|young", _YOUNG),
     "pathogens": table("biology", "disease|pathogen", _PATHOGENS),
-    "moons": table("astronomy", "moon|planet", _MOONS),
-    "shapes": table("mathematics", "shape|part|count", _SHAPES),
 }
+
+FORMS = (
+    Form(
+        "organs",
+        "Which organ {does}?",
+        "organ",
+        "The {organ_lc} {does}.",
+        other="the {organ_lc} {does}",
+        key="organ",
+    ),
+    Form(
+        "organs",
+        "What is the main function of the {organ_lc}?",
+        "function",
+        "The main function of the {organ_lc} is {function_lc}: it {does}.",
+        other="the {organ_lc} is the organ for {function_lc}",
+        key="organ",
+    ),
+    Form(
+        "organelles",
+        "Which cell structure {does}?",
+        "organelle",
+        "The {organelle} {does}.",
+        other="the {organelle} {does}",
+        key="organelle",
+    ),
+    Form(
+        "organelles",
+        "What is the main role of the {organelle} in a cell?",
+        "function",
+        "The main role of the {organelle} is {function_lc}: it {does}.",
+        other="{function_lc} is the role of the {organelle}",
+        key="organelle",
+    ),
+    Form(
+        "vitamins",
+        "A deficiency of which nutrient causes {disease_lc}?",
+        "nutrient",
+        "{disease} results from a lack of {named}.",
+        other="a lack of {named} causes {disease_lc}",
+        key="nutrient",
+    ),
+    Form(
+        "vitamins",
+        "Which disease results from a deficiency of {named}?",
+        "disease",
+        "A lack of {named} causes {disease_lc}.",
+        other="{disease_lc} results from a lack of {named}",
+        key="nutrient",
+    ),
+    Form(
+        "hormones",
+        "Which organ releases {hormone}?",
+        "gland",
+        "{hormone} is released by the {gland_lc}.",
+        other="the {gland_lc} releases {hormone}",
+        key="hormone",
+    ),
+    Form(
+        "bones",
+        "What is the anatomical name of the {common}?",
+        "bone",
+        "The {common} is the {bone_lc}.",
+        other="the {bone_lc} is the {common}",
+        key="bone",
+    ),
+    Form(
+        "bones",
+        "What is the everyday name for the {bone_lc}?",
+        "everyday",
+        "The {bone_lc} is known as the {common}.",
+        other="the {common} is the {bone_lc}",
+        key="bone",
+    ),
+    Form(
+        "animals",
+        "To which group of animals does the {animal} belong?",
+        "group",
+        "The {animal} is one of the {group_lc}.",
+        note="The {animal} belongs to none of the other groups listed.",
+        key="animal",
+    ),
+    Form(
+        "young",
+        "What is a young {animal} called?",
+        "young",
+        "A young {animal} is called a {young_lc}.",
+        other="a {young_lc} is a young {animal}",
+        key="animal",
+    ),
+    Form(
+        "pathogens",
+        "What kind of pathogen causes {disease_lc}?",
+        "pathogen",
+        "{disease} is caused by a {pathogen_lc}.",
+        note="{disease} is not caused by any of the other kinds of pathogen listed.",
+        key="disease",
+    ),
+)

@@ -1,10 +1,10 @@
-"""Geography: countries, US states, Canadian provinces, rivers and peaks."""
+"""Countries: capitals, continents, official languages and currencies."""
 
 from __future__ import annotations
 
-from bulkgen.generation.demo_facts.table import Table, table
+from bulkgen.generation.demo_facts.table import Form, Table, table
 
-__all__ = ["TABLES"]
+__all__ = ["FORMS", "TABLES"]
 
 _COUNTRIES = """
 Albania|Tirana|Europe|Albanian|Albanian lek
@@ -169,135 +169,52 @@ Saint Kitts and Nevis|Basseterre|North America|English|East Caribbean dollar
 Saint Vincent and the Grenadines|Kingstown|North America|English|East Caribbean dollar
 """
 
-_US_STATES = """
-Alabama|Montgomery
-Alaska|Juneau
-Arizona|Phoenix
-Arkansas|Little Rock
-California|Sacramento
-Colorado|Denver
-Connecticut|Hartford
-Delaware|Dover
-Florida|Tallahassee
-Georgia|Atlanta
-Hawaii|Honolulu
-Idaho|Boise
-Illinois|Springfield
-Indiana|Indianapolis
-Iowa|Des Moines
-Kansas|Topeka
-Kentucky|Frankfort
-Louisiana|Baton Rouge
-Maine|Augusta
-Maryland|Annapolis
-Massachusetts|Boston
-Michigan|Lansing
-Minnesota|Saint Paul
-Mississippi|Jackson
-Missouri|Jefferson City
-Montana|Helena
-Nebraska|Lincoln
-Nevada|Carson City
-New Hampshire|Concord
-New Jersey|Trenton
-New Mexico|Santa Fe
-New York|Albany
-North Carolina|Raleigh
-North Dakota|Bismarck
-Ohio|Columbus
-Oregon|Salem
-Pennsylvania|Harrisburg
-Rhode Island|Providence
-South Carolina|Columbia
-South Dakota|Pierre
-Tennessee|Nashville
-Texas|Austin
-Utah|Salt Lake City
-Vermont|Montpelier
-Virginia|Richmond
-Washington|Olympia
-Wisconsin|Madison
-Wyoming|Cheyenne
-"""
-
-_CANADA = """
-Alberta|Edmonton|province
-British Columbia|Victoria|province
-Manitoba|Winnipeg|province
-New Brunswick|Fredericton|province
-Nova Scotia|Halifax|province
-Ontario|Toronto|province
-Prince Edward Island|Charlottetown|province
-Saskatchewan|Regina|province
-Northwest Territories|Yellowknife|territory
-Nunavut|Iqaluit|territory
-Yukon|Whitehorse|territory
-"""
-
-_RIVERS = """
-Danube|Black Sea
-Dnieper|Black Sea
-Rhine|North Sea
-Elbe|North Sea
-Thames|North Sea
-Nile|Mediterranean Sea
-Rhône|Mediterranean Sea
-Ebro|Mediterranean Sea
-Po|Adriatic Sea
-Amazon|Atlantic Ocean
-Congo|Atlantic Ocean
-Orinoco|Atlantic Ocean
-Tagus|Atlantic Ocean
-Mississippi|Gulf of Mexico
-Rio Grande|Gulf of Mexico
-Ganges|Bay of Bengal
-Yangtze|East China Sea
-Yellow River|Bohai Sea
-Volga|Caspian Sea
-Ural|Caspian Sea
-Mekong|South China Sea
-Indus|Arabian Sea
-Zambezi|Indian Ocean
-Limpopo|Indian Ocean
-Columbia|Pacific Ocean
-Yukon|Bering Sea
-Vistula|Baltic Sea
-Oder|Baltic Sea
-Seine|English Channel
-Niger|Gulf of Guinea
-Irrawaddy|Andaman Sea
-Don|Sea of Azov
-"""
-
-_PEAKS = """
-Mount Everest|Himalayas
-Annapurna|Himalayas
-Kangchenjunga|Himalayas
-K2|Karakoram
-Mont Blanc|Alps
-Matterhorn|Alps
-Zugspitze|Alps
-Aconcagua|Andes
-Chimborazo|Andes
-Ojos del Salado|Andes
-Mount Elbrus|Caucasus Mountains
-Mount Kazbek|Caucasus Mountains
-Mount Kosciuszko|Great Dividing Range
-Ben Nevis|Grampian Mountains
-Mount Whitney|Sierra Nevada
-Mount Elbert|Rocky Mountains
-Pikes Peak|Rocky Mountains
-Mount Mitchell|Appalachian Mountains
-Mount Rainier|Cascade Range
-Mount Hood|Cascade Range
-Gerlachovský štít|Tatra Mountains
-Musala|Rila Mountains
-"""
-
 TABLES: dict[str, Table] = {
     "countries": table("geography", "country|capital|continent|language|currency", _COUNTRIES),
-    "us_states": table("geography", "state|capital", _US_STATES),
-    "canada": table("geography", "region|capital|kind", _CANADA),
-    "rivers": table("geography", "river|mouth", _RIVERS),
-    "peaks": table("geography", "peak|range", _PEAKS),
 }
+
+FORMS = (
+    Form(
+        "countries",
+        "What is the capital city of {country}?",
+        "capital",
+        "The capital of {country} is {capital}.",
+        other="{capital} is the capital of {country}",
+        key="country",
+        group="continent",
+    ),
+    Form(
+        "countries",
+        "{capital} is the capital of which country?",
+        "country",
+        "{capital} is the capital city of {country}.",
+        other="{country} has {capital} as its capital",
+        key="capital",
+        group="continent",
+    ),
+    Form(
+        "countries",
+        "On which continent is the capital of {country}?",
+        "continent",
+        "{capital}, the capital of {country}, lies in {continent}.",
+        note="The other options are continents where {capital} does not lie.",
+        key="country",
+        when=lambda row: bool(row["capital"]),
+    ),
+    Form(
+        "countries",
+        "What is the official language of {country}?",
+        "language",
+        "{language} is the official language of {country}.",
+        other="{language} is the official language of {country}",
+        key="country",
+    ),
+    Form(
+        "countries",
+        "What is the currency of {country}?",
+        "currency",
+        "The currency of {country} is the {currency}.",
+        other="the {currency} is the currency of {country}",
+        key="country",
+    ),
+)
