@@ -215,9 +215,6 @@ xylophone|Percussion
 snare drum|Percussion
 cymbals|Percussion
 glockenspiel|Percussion
-piano|Keyboards
-harpsichord|Keyboards
-pipe organ|Keyboards
 """
 
 _GODS = """
@@ -310,7 +307,7 @@ FORMS = (
     ),
     Form(
         "instruments",
-        "To which family of orchestral instruments does the {instrument} belong?",
+        "To which family of instruments does the {instrument} belong?",
         "family",
         "The {instrument} is in the {family_lc} family.",
         note="The {instrument} belongs to none of the other families listed.",
