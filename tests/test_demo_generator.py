@@ -362,3 +362,6 @@ def test_the_docs_state_the_bank_as_it_is() -> None:
     assert f"bank of {size}" in (root / "README.md").read_text()
     form = root / "src" / "bulkgen" / "http" / "templates" / "new.html"
     assert f"bank of {size}" in form.read_text()
+    bench = (root / "bench" / "README.md").read_text()
+    assert f"holds {size} distinct" in bench
+    assert f"the last {10_000 - len(BANK):,} items repeat" in bench

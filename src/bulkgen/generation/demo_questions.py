@@ -218,8 +218,8 @@ BANK_SIZES = MappingProxyType(dict(Counter(question.subject for question in BANK
 
 
 def _negative_questions() -> tuple[Question, ...]:
-    """ "Which of the following elements is not one of the halogens?": the question an
-    unemphasised-negative flaw asks (emphasised, the rules would still warn about it)."""
+    """Questions with a negative lead-in ("… is not one of the noble gases?"), which the
+    unemphasised-negative flaw asks (emphasised, the rules would still warn about them)."""
     table = TABLES["elements"]
     form = Form("elements", "", "name", "", other="{name_lc} is one of the {family_lc}")
     members: defaultdict[str, list[str]] = defaultdict(list)
