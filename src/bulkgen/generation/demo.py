@@ -1,11 +1,13 @@
 """The offline ``demo`` generator: deterministic MCQ items with injectable faults.
 
-Items are domain-general questions (research methods, statistics, learning and assessment)
-framed on the batch's topic, so they are correct whatever the topic is. Everything is a
-function of the seed: an item's fate (generation failure, item-writing flaw, markup) of
-``(seed, index)``, its content of ``(seed, topic, difficulty, index)``. A stem carries the
-item's number, so no two items of a batch share a stem. The questions and the text of
-the faults are in :mod:`bulkgen.generation.demo_questions`.
+Items are sample questions on general knowledge (geography, chemistry, physics, biology,
+literature, art and music, history, computing and more) drawn from the bank in
+:mod:`bulkgen.generation.demo_questions`; they exercise the pipeline and are not written
+on the batch's topic. Everything is a function of the seed: an item's fate (generation
+failure, item-writing flaw, markup) of ``(seed, index)``, its content of ``(seed, topic,
+difficulty, index)``. The items of a batch walk the bank in an order shuffled by ``(seed,
+topic, difficulty)``, so no question repeats until the bank is used up; after that the
+walk starts over and a repeated stem fails as a duplicate, as it should.
 """
 
 from __future__ import annotations
@@ -14,20 +16,20 @@ import asyncio
 import hashlib
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bulkgen.errors import PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest
 from bulkgen.generation.demo_questions import (
+    BANK,
     CATCH_ALLS,
-    LOWERCASE_NEGATIVE_STEMS,
-    NEGATIVE_TEMPLATES,
+    NEGATIVE_QUESTIONS,
     OPTION_MARKUP,
     SHORT_RATIONALES,
     SHORT_STEMS,
     STEM_MARKUP,
-    TEMPLATES,
 )
-from bulkgen.models import DemoOptions, GeneratedItem, Option
+from bulkgen.models import DemoOptions, Difficulty, GeneratedItem, Option
 
 __all__ = ["FAILURE_KINDS", "FLAW_KINDS", "DemoGenerator"]
 
@@ -113,25 +115,25 @@ class DemoGenerator:
     def _item(self, request: GenerationRequest, fate: _Fate) -> GeneratedItem:
         rng = _rng("item", self._options.seed, request.topic, request.difficulty, request.index)
         if fate.flaw == "lowercase_negative":
-            template = NEGATIVE_TEMPLATES[request.difficulty]
-            stem_format = LOWERCASE_NEGATIVE_STEMS[request.difficulty]
+            question = rng.choice(NEGATIVE_QUESTIONS)
         else:
-            template = rng.choice(TEMPLATES[request.difficulty])
-            stem_format = template.stem
-        stem = stem_format.format(n=request.index + 1, topic=request.topic)
+            walk = _walk(self._options.seed, request.topic, request.difficulty)
+            question = BANK[walk[request.index % len(walk)]]
+        stem = question.stem
 
         distractor_count = 4 if rng.random() < FIVE_OPTION_SHARE else 3
         if fate.flaw == "three_options":
             distractor_count = 2
-        texts = [template.answer, *rng.sample(template.distractors, distractor_count)]
+        distractors = question.distractors(rng, distractor_count)
+        texts = [question.answer, *distractors]
         rng.shuffle(texts)
-        answer = KEYS[texts.index(template.answer)]
-        # The rationale names the answer by its text: exports shuffle the options.
-        rationale = f"The answer is: {template.answer}. {template.why} {template.why_not}"
+        answer = KEYS[texts.index(question.answer)]
+        # The rationale names options by their text: exports shuffle the options.
+        rationale = question.rationale(distractors)
 
         if fate.markup:
             stem += STEM_MARKUP
-            marked = next(i for i, text in enumerate(texts) if text != template.answer)
+            marked = next(i for i, text in enumerate(texts) if text != question.answer)
             texts[marked] += OPTION_MARKUP
         stem, answer, rationale = _apply_flaw(fate.flaw, rng, stem, texts, answer, rationale)
         return GeneratedItem(
@@ -140,6 +142,15 @@ class DemoGenerator:
             answer=answer,
             rationale=rationale,
         )
+
+
+@lru_cache(maxsize=64)
+def _walk(seed: int, topic: str, difficulty: Difficulty) -> tuple[int, ...]:
+    """The order in which a batch's items take the bank's questions: a permutation, so
+    no question repeats before every other one was asked."""
+    order = list(range(len(BANK)))
+    _rng("walk", seed, topic, difficulty).shuffle(order)
+    return tuple(order)
 
 
 def _apply_flaw(
