@@ -10,7 +10,7 @@ import pytest
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest, Generator
 from bulkgen.generation.demo import DemoGenerator
-from bulkgen.generation.validators import has_errors, stem_key, validate_item
+from bulkgen.generation.validators import StemIndex, has_errors, stem_key, validate_item
 from bulkgen.models import DemoOptions, Difficulty, GeneratedItem, ItemType, Severity
 
 TOPIC = "Cardiac physiology"
@@ -120,14 +120,14 @@ async def test_latency_waits_on_the_event_loop(monkeypatch: pytest.MonkeyPatch) 
 @pytest.mark.parametrize("difficulty", list(Difficulty))
 async def test_valid_items_break_no_error_rule(difficulty: Difficulty) -> None:
     generator = demo(seed=11)
-    seen: set[str] = set()
+    stems = StemIndex()
     warnings: Counter[str] = Counter()
     for index in range(N):
         item = await generator.generate(request(index, difficulty=difficulty))
-        results = validate_item(item, seen_stems=seen)
+        results = validate_item(item, stems=stems)
         assert not has_errors(results), (item, results)
         warnings.update(r.rule for r in results if r.severity is Severity.WARNING)
-        seen.add(stem_key(item.stem))
+        stems.add(item.stem, f"item {index + 1}")
         assert TOPIC in item.stem
         assert item.rationale.count(". ") >= 2
     assert sum(warnings.values()) < N * 0.02

@@ -19,8 +19,11 @@ from helpers.wait import until_finished
 
 
 def good_item(index: int) -> GeneratedItem:
+    # Each index names its own laser and lab in letters, so no two stems ask the same thing
+    # (numbers alone would make them duplicates).
+    tag = "".join("abcdefghij"[int(digit)] for digit in str(index))
     return GeneratedItem(
-        stem=f"Question number {index}: which wavelength does a red laser emit most strongly?",
+        stem=f"Laser k{tag}q in lab z{tag}w: which wavelength does it emit most strongly?",
         options=[
             Option(key=k, text=t)
             for k, t in zip("ABCD", ("650 nm", "450 nm", "532 nm", "405 nm"), strict=False)

@@ -28,6 +28,7 @@ from bulkgen.errors import NotFound
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
 from bulkgen.generation.openai_compat import OpenAIGenerator
+from bulkgen.generation.stem_history import load_stems
 from bulkgen.log import EventLog, Store
 from bulkgen.log.pgbus import libpq_url
 from bulkgen.log.slots import QUEUE, SLOT_TASK
@@ -165,7 +166,7 @@ class Workers:
             event_log=self._log,
             generator=generator,
             settings=self._settings,
-            seen_stems=await self._store.passed_stem_keys(batch_id),
+            stems=await load_stems(self._store, batch_id),
         )
         working_on(batch_id)  # every line logged for this slot names the batch
         log.info("batch %s: slot %d started", batch_id, slot)

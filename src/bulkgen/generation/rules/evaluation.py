@@ -94,7 +94,7 @@ def evaluate(items: Iterable[LabelledItem]) -> Report:
     hits: dict[str, int] = dict.fromkeys(RULES, 0)
     flawed = flawed_caught = good = good_failed = 0
     for entry in items:
-        results = validate_item(entry.item, seen_stems=set(), topic=None)
+        results = validate_item(entry.item, topic=None)
         found, labels = {r.rule for r in results}, set(entry.flaws)
         for rule in labels:
             labelled[rule] = labelled.get(rule, 0) + 1
