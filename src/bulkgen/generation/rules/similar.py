@@ -30,11 +30,6 @@ LEAD_IN_WEIGHT = 2.0
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_NUMBER_TEXT = """
-    two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
-    hundred thousand million half twice
-"""
-_NUMBER_WORDS = frozenset(_NUMBER_TEXT.split())
 _NEGATION_TEXT = "not no cannot can't isn't aren't doesn't don't except least never false incorrect"
 _NEGATIONS = frozenset(_NEGATION_TEXT.split())
 _NEGATION = "not"
@@ -74,7 +69,7 @@ def _word_stem(word: str) -> str:
 def _words(text: str) -> list[str]:
     words: list[str] = []
     for token in _TOKEN.findall(text.casefold().replace("’", "'")):
-        if token[0].isdigit() or token in _NUMBER_WORDS:
+        if token[0].isdigit():
             words.append(_NUMBER)
         elif token in _NEGATIONS:
             words.append(_NEGATION)
