@@ -10,23 +10,37 @@ predictive value?" / "… negative predictive value?") is not a repeat, and a qu
 a negation (NOT, EXCEPT, LEAST …) never repeats the plain one.
 
 :class:`StemIndex` finds the nearest earlier stem without scanning them all: an inverted
-index from content word to stems, probed with the query's rarest words only. A stem whose
-similarity reaches the threshold must share one of any set of its words that carries more
-than ``1 − THRESHOLD`` of its weight (prefix filtering, as in Bayardo et al.'s All-Pairs),
-so the probe is exact, not a sample.
+index from content word (and the stem's total weight) to stems, probed with the query's
+rarest words only. A stem whose similarity reaches the threshold misses at most
+``1 − THRESHOLD`` of the query's weight, so it shares most of any words probed (prefix
+filtering, as in Bayardo et al.'s All-Pairs), and its total weight is within a factor
+``THRESHOLD`` of the query's: the lookup is exact, not a sample, and compares only the few
+stems that pass both filters.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["LEAD_IN_WEIGHT", "THRESHOLD", "StemIndex", "StemMatch", "normalise", "stem_key"]
+__all__ = [
+    "LEAD_IN_WEIGHT",
+    "THRESHOLD",
+    "Normalised",
+    "StemIndex",
+    "StemMatch",
+    "normalise",
+    "similarity",
+    "stem_key",
+]
 
 #: The weighted share of content words two stems must have in common to ask the same thing.
 THRESHOLD = 0.8
 #: How many times a word of the question (the lead-in) counts against a word of the vignette.
-LEAD_IN_WEIGHT = 2.0
+LEAD_IN_WEIGHT = 2
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -66,29 +80,38 @@ def _word_stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)
+def _content(token: str) -> str:
+    """What a token counts as: ``#`` for a number, ``not`` for a negation, its stem, or ""
+    for a stop word (cached: a batch's stems share most of their words)."""
+    if token[0].isdigit():
+        return _NUMBER
+    if token in _NEGATIONS:
+        return _NEGATION
+    if token in _STOP_WORDS:
+        return ""
+    return _word_stem(token.removesuffix("'s"))
+
+
 def _words(text: str) -> list[str]:
-    words: list[str] = []
-    for token in _TOKEN.findall(text.casefold().replace("’", "'")):
-        if token[0].isdigit():
-            words.append(_NUMBER)
-        elif token in _NEGATIONS:
-            words.append(_NEGATION)
-        elif token not in _STOP_WORDS:
-            words.append(_word_stem(token.removesuffix("'s")))
-    return words
+    found = map(_content, _TOKEN.findall(text.casefold().replace("’", "'")))
+    return [word for word in found if word]
 
 
 @dataclass(frozen=True, slots=True)
 class Normalised:
-    """A stem's content words: the key (vignette ``|`` question) and their weights."""
+    """A stem's content words: the key (vignette ``|`` question), each word's weight, and
+    the same as a plain set (``elements``) in which a word of weight 2 is there twice, as
+    ``word`` and ``?word``, so the weighted measure is a set intersection done in C."""
 
     key: str
-    weights: dict[str, float]
+    weights: dict[str, int]
     negative: bool
+    elements: frozenset[str]
 
     @property
-    def total(self) -> float:
-        return sum(self.weights.values())
+    def total(self) -> int:
+        return len(self.elements)
 
 
 def normalise(stem: str) -> Normalised:
@@ -98,10 +121,13 @@ def normalise(stem: str) -> Normalised:
     split = asking[-1] if asking else len(parts) - 1
     context = _words(" ".join(parts[:split]))
     question = _words(" ".join(parts[split:]))
-    weights = dict.fromkeys(context, 1.0)
+    weights = dict.fromkeys(context, 1)
     weights.update(dict.fromkeys(question, LEAD_IN_WEIGHT))
     key = " ".join(context) + " | " + " ".join(question) if context else " ".join(question)
-    return Normalised(key, weights, _NEGATION in question)
+    elements = frozenset(
+        "?" * copy + word for word, weight in weights.items() for copy in range(weight)
+    )
+    return Normalised(key, weights, _NEGATION in question, elements)
 
 
 def stem_key(stem: str) -> str:
@@ -111,11 +137,7 @@ def stem_key(stem: str) -> str:
 
 def similarity(first: Normalised, second: Normalised) -> float:
     """Weighted Jaccard: Σ min(weights) / Σ max(weights) over both stems' content words."""
-    shared = 0.0
-    for word, weight in first.weights.items():
-        other = second.weights.get(word)
-        if other is not None:
-            shared += min(weight, other)
+    shared = len(first.elements & second.elements)
     union = first.total + second.total - shared
     return shared / union if union else 0.0
 
@@ -130,14 +152,6 @@ class StemMatch:
     exact: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    label: str
-    stem: str
-    words: Normalised
-    total: float
-
-
 class StemIndex:
     """Passed stems, each with a label, and the nearest one to a new stem.
 
@@ -146,31 +160,40 @@ class StemIndex:
     ``find`` for the same item, and ``add`` after it passed, normalise it once.
     """
 
+    #: Probe this much weight beyond what prefix filtering needs: a stem must then share
+    #: that much of the probed words to be compared at all, which leaves few to compare.
+    probe_margin = 2
+
     def __init__(self, threshold: float = THRESHOLD) -> None:
         self.threshold = threshold
-        self._entries: list[_Entry] = []
-        self._postings: dict[str, list[int]] = {}
+        self._labels: list[str] = []
+        self._stems: list[str] = []
+        self._words: list[Normalised] = []
+        #: word → the stems' total weight → positions of the stems with that word.
+        self._postings: dict[str, dict[int, list[int]]] = {}
+        self._counts: dict[str, int] = {}
         self._exact: dict[str, int] = {}
         self._last: tuple[str, Normalised, StemMatch | None] | None = None
 
     def __len__(self) -> int:
-        return len(self._entries)
-
-    def _normalised(self, stem: str) -> Normalised:
-        if self._last is not None and self._last[0] == stem:
-            return self._last[1]
-        return normalise(stem)
+        return len(self._words)
 
     def add(self, stem: str, label: str) -> str:
         """Remember a passed stem under ``label``; its key (an exact repeat keeps the first
         label)."""
-        words = self._normalised(stem)
+        last = self._last
+        words = last[1] if last is not None and last[0] == stem else normalise(stem)
         self._last = None
-        position = len(self._entries)
-        self._entries.append(_Entry(label, stem, words, words.total))
+        position = len(self._words)
+        self._labels.append(label)
+        self._stems.append(stem)
+        self._words.append(words)
         self._exact.setdefault(words.key, position)
+        total = words.total
+        counts = self._counts
         for word in words.weights:
-            self._postings.setdefault(word, []).append(position)
+            self._postings.setdefault(word, {}).setdefault(total, []).append(position)
+            counts[word] = counts.get(word, 0) + 1
         return words.key
 
     def find(self, stem: str) -> StemMatch | None:
@@ -186,34 +209,55 @@ class StemIndex:
     def _search(self, words: Normalised) -> StemMatch | None:
         position = self._exact.get(words.key)
         if position is not None:
-            entry = self._entries[position]
-            return StemMatch(entry.label, entry.stem, 1.0, exact=True)
+            return StemMatch(self._labels[position], self._stems[position], 1.0, exact=True)
         total = words.total
         if not total:
             return None
-        best: tuple[float, int] | None = None
-        low, high = self.threshold * total, total / self.threshold
-        for position in self._candidates(words, total):
-            entry = self._entries[position]
-            if entry.words.negative != words.negative or not low <= entry.total <= high:
-                continue
-            score = similarity(words, entry.words)
-            if score >= self.threshold and (best is None or score > best[0]):
-                best = (score, position)
-        if best is None:
+        # similarity ≥ t  ⇔  shared × (1 + t) ≥ t × (both totals): no division per stem.
+        threshold, elements, negative = self.threshold, words.elements, words.negative
+        best, best_shared, best_union = -1, 0, 1
+        for position in self._candidates(words):
+            other = self._words[position]
+            shared = len(elements & other.elements)
+            union = total + len(other.elements) - shared
+            if (
+                shared * (1 + threshold) >= threshold * (union + shared)
+                and shared * best_union > best_shared * union
+                and other.negative == negative
+            ):
+                best, best_shared, best_union = position, shared, union
+        if best < 0:
             return None
-        entry = self._entries[best[1]]
-        return StemMatch(entry.label, entry.stem, best[0], exact=False)
+        score = best_shared / best_union
+        return StemMatch(self._labels[best], self._stems[best], score, exact=False)
 
-    def _candidates(self, words: Normalised, total: float) -> set[int]:
-        """Stems sharing a word with the query's rarest words worth over 1 − threshold."""
+    def _candidates(self, words: Normalised) -> list[int]:
+        """Stems that share enough of the query's rarest words to reach the threshold.
+
+        A stem at the threshold misses at most ``budget`` = (1 − threshold) × the query's
+        weight of the query's words; so of any words probed, worth ``probed``, it shares at
+        least ``probed − budget``. The rarest words are probed until that is over
+        ``probe_margin``, and their postings counted by weight.
+        """
+        total = words.total
         budget = (1.0 - self.threshold) * total
-        probed = 0.0
-        found: set[int] = set()
-        postings = self._postings
-        for word in sorted(words.weights, key=lambda w: len(postings.get(w, ()))):
-            found.update(postings.get(word, ()))
-            probed += words.weights[word]
-            if probed > budget + 1e-9:
+        # A stem of total weight outside [t × total, total / t] cannot reach t.
+        sizes = range(
+            math.ceil(self.threshold * total - 1e-9), int(total / self.threshold + 1e-9) + 1
+        )
+        postings, counts, weights = self._postings, self._counts, words.weights
+        found: list[int] = []
+        probed = 0
+        for word in sorted(weights, key=lambda w: counts.get(w, 0)):
+            by_size = postings.get(word)
+            weight = weights[word]
+            if by_size:
+                for size in sizes:
+                    posting = by_size.get(size)
+                    if posting:
+                        found += posting * weight
+            probed += weight
+            if probed - budget > self.probe_margin:
                 break
-        return found
+        need = probed - budget - 1e-9
+        return [position for position, shared in Counter(found).items() if shared >= need]
