@@ -4,11 +4,17 @@ the same topic."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bulkgen.generation.stem_history import EARLIER_STEMS, earlier_label, load_stems
+from bulkgen.generation.stem_history import (
+    EARLIER_STEMS,
+    SharedStems,
+    earlier_label,
+    load_stems,
+)
 from bulkgen.log import FinishItem, PassedStem, SQLStore, StartItem
 from bulkgen.models import BatchConfig, GeneratedItem, ItemError, ItemStatus, Option
 
@@ -101,6 +107,22 @@ async def test_the_index_holds_both_and_names_the_earlier_batch(store: SQLStore)
     assert own is not None and own.label == "item 1"
     earlier = index.find("Which lens converges light?")
     assert earlier is not None and earlier.label == "item 1 of your earlier batch 'Week 1'"
+
+
+async def test_a_worker_s_slots_share_one_index_per_batch(store: SQLStore) -> None:
+    batch_id = await batch_with(store, ["Which lens converges light?"])
+    shared = SharedStems(store)
+    first, second = await asyncio.gather(shared.acquire(batch_id), shared.acquire(batch_id))
+    assert first is second and len(first) == 1
+    first.add("Which prism splits white light?", "item 2")  # seen by the other slot too
+    assert second.find("Which prism splits white light?") is not None
+    shared.release(batch_id)
+    assert await shared.acquire(batch_id) is first  # still held by one slot
+    shared.release(batch_id)
+    shared.release(batch_id)
+    again = await shared.acquire(batch_id)  # loaded afresh from the store
+    assert again is not first and len(again) == 1
+    shared.release(batch_id)
 
 
 def test_an_untitled_earlier_batch_is_named_by_its_date() -> None:

@@ -35,6 +35,35 @@ def _index(own: list[PassedStem], earlier: list[PassedStem]) -> StemIndex:
     return index
 
 
+class SharedStems:
+    """The stem indexes of the batches a worker process's slots work on: one per batch,
+    loaded by its first slot, shared by the others (so they also see each other's passed
+    stems) and dropped with its last."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._loads: dict[str, asyncio.Task[StemIndex]] = {}
+        self._users: dict[str, int] = {}
+
+    async def acquire(self, batch_id: str) -> StemIndex:
+        """The batch's index; :meth:`release` it when the slot ends (not if this raised)."""
+        load = self._loads.get(batch_id)
+        if load is None:
+            load = self._loads[batch_id] = asyncio.create_task(load_stems(self._store, batch_id))
+        self._users[batch_id] = self._users.get(batch_id, 0) + 1
+        try:
+            return await asyncio.shield(load)
+        except BaseException:
+            self.release(batch_id)
+            raise
+
+    def release(self, batch_id: str) -> None:
+        self._users[batch_id] -= 1
+        if not self._users[batch_id]:
+            del self._users[batch_id]
+            self._loads.pop(batch_id).cancel()  # a no-op once loaded
+
+
 def earlier_label(passed: PassedStem) -> str:
     """How a message names an item of an earlier batch: by the batch's title or date."""
     if passed.title:
