@@ -153,7 +153,9 @@ class PairScore:
 
 def score_pairs(pairs: Iterable[StemPair], threshold: float = THRESHOLD) -> PairScore:
     """Index each pair's first stem alone and look up its second."""
-    found, missed, wrong = 0, list[str](), list[str]()
+    found = 0
+    missed: list[str] = []
+    wrong: list[str] = []
     for pair in pairs:
         index = StemIndex(threshold)
         index.add(pair.first, pair.id)
