@@ -136,8 +136,8 @@ def _stem_not_seen(item: GeneratedItem, context: Context) -> Iterator[str]:
     "stem.near_duplicate",
     ERROR,
     "The stem does not ask the same question as an earlier passed stem in other words: they "
-    f"share less than {SIMILARITY_THRESHOLD:.0%} of their content words (the question's count "
-    "double).",
+    f"share less than {SIMILARITY_THRESHOLD:.0%} of their content words, the words of the "
+    "question counting double.",
     needs={"schema.stem"},
 )
 def _stem_not_near_seen(item: GeneratedItem, context: Context) -> Iterator[str]:
