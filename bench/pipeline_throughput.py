@@ -231,7 +231,7 @@ async def components(db: Path, count: int) -> dict[str, float]:
     from datetime import UTC, datetime
 
     from bulkgen.generation import DemoGenerator, GenerationRequest
-    from bulkgen.generation.validators import stem_key, validate_item
+    from bulkgen.generation.validators import StemIndex, stem_key, validate_item
     from bulkgen.log import SQLStore
     from bulkgen.log.store import FinishItem, StartItem
     from bulkgen.models import Attempt, ItemStatus
@@ -253,11 +253,11 @@ async def components(db: Path, count: int) -> dict[str, float]:
     t = time.process_time()
     generated = [await generator.generate(r) for r in requests]
     gen_s = time.process_time() - t
-    seen: set[str] = set()
+    stems = StemIndex()
     t = time.process_time()
-    for item in generated:
-        validate_item(item, seen_stems=seen, topic=topic)
-        seen.add(stem_key(item.stem))
+    for i, item in enumerate(generated):
+        validate_item(item, stems=stems, topic=topic)
+        stems.add(item.stem, f"item {i + 1}")
     val_s = time.process_time() - t
 
     store = SQLStore(f"sqlite+aiosqlite:///{db}")

@@ -14,7 +14,7 @@ from bulkgen.errors import GenerationError, PermanentGenerationError, TransientG
 from bulkgen.generation.base import GenerationRequest, Generator
 from bulkgen.generation.demo import DemoGenerator
 from bulkgen.generation.demo_questions import BANK, BANK_SIZES
-from bulkgen.generation.validators import has_errors, stem_key, validate_item
+from bulkgen.generation.validators import StemIndex, has_errors, validate_item
 from bulkgen.models import DemoOptions, Difficulty, GeneratedItem, ItemType, Severity
 
 TOPIC = "Cardiac physiology"
@@ -124,14 +124,14 @@ async def test_latency_waits_on_the_event_loop(monkeypatch: pytest.MonkeyPatch) 
 @pytest.mark.parametrize("difficulty", list(Difficulty))
 async def test_valid_items_break_no_error_rule(difficulty: Difficulty) -> None:
     generator = demo(seed=11)
-    seen: set[str] = set()
+    stems = StemIndex()
     warnings: Counter[str] = Counter()
     for index in range(N):
         item = await generator.generate(request(index, difficulty=difficulty))
-        results = validate_item(item, seen_stems=seen)
+        results = validate_item(item, stems=stems)
         assert not has_errors(results), (item, results)
         warnings.update(r.rule for r in results if r.severity is Severity.WARNING)
-        seen.add(stem_key(item.stem))
+        stems.add(item.stem, f"item {index + 1}")
         answer = next(o.text for o in item.options if o.key == item.answer)
         assert answer.casefold() in item.rationale.casefold(), item
         assert item.rationale.count(". ") >= 1
@@ -227,10 +227,12 @@ def test_no_two_stems_of_the_bank_ask_nearly_the_same_thing() -> None:
 async def test_past_the_bank_questions_repeat_and_fail_as_duplicates() -> None:
     generator = demo(seed=5)
     first = await generator.generate(request(0))
-    seen = {stem_key(stem) for stem in await stems(generator, len(BANK))}
+    index = StemIndex()
+    for position, stem in enumerate(await stems(generator, len(BANK))):
+        index.add(stem, f"item {position + 1}")
     again = await generator.generate(request(len(BANK)))
     assert again.stem == first.stem
-    results = validate_item(again, seen_stems=seen)
+    results = validate_item(again, stems=index)
     assert [r.rule for r in results if r.severity is Severity.ERROR] == ["stem.duplicate"]
 
 

@@ -19,8 +19,11 @@ from helpers.wait import until_finished
 
 
 def good_item(index: int) -> GeneratedItem:
+    # Each index names its own laser and lab in letters, so no two stems ask the same thing
+    # (numbers alone would make them duplicates).
+    tag = "".join("abcdefghij"[int(digit)] for digit in str(index))
     return GeneratedItem(
-        stem=f"Question number {index}: which wavelength does a red laser emit most strongly?",
+        stem=f"Laser k{tag}q in lab z{tag}w: which wavelength does it emit most strongly?",
         options=[
             Option(key=k, text=t)
             for k, t in zip("ABCD", ("650 nm", "450 nm", "532 nm", "405 nm"), strict=False)
@@ -140,6 +143,87 @@ async def test_duplicate_stems_in_a_batch_fail_validation(tmp_path: Path) -> Non
         ]
         assert items[1].error is not None
         assert [r.rule for r in items[1].error.rules] == ["stem.duplicate"]
+    finally:
+        await services.stop()
+
+
+class Repeating:
+    """Asks one question about aspirin with another age and dose each time, and once
+    asks a really different one."""
+
+    name = "repeating"
+
+    async def generate(self, request: GenerationRequest) -> GeneratedItem:
+        if request.index == 2:
+            return good_item(0)  # a different question altogether
+        age, dose = 40 + request.index, 75 + 5 * request.index
+        return good_item(0).model_copy(
+            update={
+                "stem": f"A {age}-year-old man takes {dose} mg of aspirin daily. Which enzyme "
+                "does aspirin inhibit irreversibly?"
+            }
+        )
+
+
+async def test_a_question_repeated_with_other_numbers_fails_as_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(database=tmp_path / "n.db")
+    services = await Services.start(settings, generator_factory=lambda _c: Repeating())
+    try:
+        batch = await services.create_batch(
+            "ada", BatchConfig(topic="Pharmacology", count=4, concurrency=1)
+        )
+        await finished(services, batch.id)
+        items, _ = await services.store.list_items(batch.id, "ada", status=None, limit=10, offset=0)
+        assert [i.status for i in items] == [
+            ItemStatus.COMPLETED,
+            ItemStatus.FAILED,
+            ItemStatus.COMPLETED,
+            ItemStatus.FAILED,
+        ]
+        for repeat in (items[1], items[3]):
+            assert repeat.error is not None
+            [result] = repeat.error.rules
+            assert result.rule == "stem.duplicate"
+            assert result.message.startswith(
+                "the stem repeats item 1 with only numbers or wording such as case and "
+                "punctuation changed: 'A 40-year-old man takes 75 mg of aspirin daily."
+            )
+    finally:
+        await services.stop()
+
+
+async def test_a_later_batch_on_the_same_topic_does_not_repeat_an_earlier_one(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(database=tmp_path / "t.db")
+    services = await Services.start(settings, generator_factory=lambda _c: Repeating())
+    try:
+        first = await services.create_batch(
+            "ada", BatchConfig(topic="Pharmacology", title="Week 1", count=1, concurrency=1)
+        )
+        await finished(services, first.id)
+        again = BatchConfig(topic="  PHARMACOLOGY ", count=1, concurrency=1)
+        second = await services.create_batch("ada", again)
+        other_owner = await services.create_batch("bob", again)
+        other_topic = await services.create_batch(
+            "ada", BatchConfig(topic="Toxicology", count=1, concurrency=1)
+        )
+        for batch in (second, other_owner, other_topic):
+            await finished(services, batch.id)
+
+        [repeat], _ = await services.store.list_items(
+            second.id, "ada", status=None, limit=10, offset=0
+        )
+        assert repeat.status is ItemStatus.FAILED and repeat.error is not None
+        assert [r.rule for r in repeat.error.rules] == ["stem.duplicate"]
+        assert "repeats item 1 of your earlier batch 'Week 1'" in repeat.error.rules[0].message
+        for batch, owner in ((other_owner, "bob"), (other_topic, "ada")):
+            [fresh], _ = await services.store.list_items(
+                batch.id, owner, status=None, limit=10, offset=0
+            )
+            assert fresh.status is ItemStatus.COMPLETED
     finally:
         await services.stop()
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import pytest
 
-from bulkgen.generation.validators import RULES, Rule, has_errors, stem_key, validate_item
+from bulkgen.generation.validators import (
+    RULES,
+    Rule,
+    StemIndex,
+    has_errors,
+    stem_key,
+    validate_item,
+)
 from bulkgen.models import GeneratedItem, Option, RuleResult, Severity
 
 GOOD = GeneratedItem(
@@ -31,12 +36,12 @@ def options(*texts: str) -> list[Option]:
     return [Option(key=chr(ord("A") + i), text=text) for i, text in enumerate(texts)]
 
 
-def fired(item: GeneratedItem, rule: str, seen_stems: Collection[str] = ()) -> list[RuleResult]:
-    return [r for r in validate_item(item, seen_stems=seen_stems) if r.rule == rule]
+def fired(item: GeneratedItem, rule: str, stems: StemIndex | None = None) -> list[RuleResult]:
+    return [r for r in validate_item(item, stems=stems) if r.rule == rule]
 
 
-def only(item: GeneratedItem, rule: str, seen_stems: Collection[str] = ()) -> RuleResult:
-    results = fired(item, rule, seen_stems)
+def only(item: GeneratedItem, rule: str, stems: StemIndex | None = None) -> RuleResult:
+    results = fired(item, rule, stems)
     assert len(results) == 1, validate_item(item)
     assert results[0].severity is RULES[rule].severity
     return results[0]
@@ -62,6 +67,7 @@ def test_registry_lists_every_rule_with_severity_and_description() -> None:
         "stem.no_lead_in",
         "stem.negative_emphasis",
         "stem.duplicate",
+        "stem.near_duplicate",
         "rationale.length",
         "rationale.option_letters",
     }
@@ -219,17 +225,44 @@ def test_stem_negative_emphasis_passes(stem: str) -> None:
     assert not fired(bad(stem=stem), "stem.negative_emphasis")
 
 
-def test_stem_duplicate_uses_stem_keys() -> None:
-    seen = {stem_key("  which organ produces INSULIN in the human body ")}
-    result = only(GOOD, "stem.duplicate", seen_stems=seen)
-    assert result.message.startswith("stem duplicates another item of the batch")
-    assert not fired(GOOD, "stem.duplicate", seen_stems={stem_key("Another stem")})
+def stems(*earlier: str) -> StemIndex:
+    index = StemIndex()
+    for number, stem in enumerate(earlier, start=1):
+        index.add(stem, f"item {number}")
+    return index
 
 
-def test_stem_key_normalises_case_spacing_and_end_punctuation() -> None:
-    assert stem_key("  Which organ\n makes   INSULIN? ") == "which organ makes insulin"
+def test_stem_duplicate_names_the_item_it_repeats() -> None:
+    seen = stems(
+        "Which gas do plants take in?", "  which organ produces INSULIN in the human body "
+    )
+    result = only(GOOD, "stem.duplicate", seen)
+    assert result.message.startswith("the stem repeats item 2 with only numbers")
+    assert "'which organ produces INSULIN in the human body'" in result.message
+    assert not fired(GOOD, "stem.near_duplicate", seen)
+    assert not fired(GOOD, "stem.duplicate", stems("Which organ stores bile in the body?"))
+
+
+def test_stem_duplicate_catches_a_number_changed() -> None:
+    seen = stems("A 45-year-old man takes 120 mg of aspirin daily. Which drug interacts?")
+    item = bad(stem="A 62-year-old man takes 80 mg of aspirin daily. Which drug interacts?")
+    assert only(item, "stem.duplicate", seen).message.startswith("the stem repeats item 1")
+
+
+def test_stem_near_duplicate_names_the_item_and_how_alike() -> None:
+    seen = stems("In the human body, insulin is produced by which organ?")
+    result = only(GOOD, "stem.near_duplicate", seen)
+    assert result.message.startswith(
+        "the stem asks the same question as item 1 in other words (100% alike)"
+    )
+    assert not fired(GOOD, "stem.duplicate", seen)
+
+
+def test_stem_key_keeps_content_words_and_hides_numbers() -> None:
+    assert stem_key("  Which organ\n makes   INSULIN? ") == "organ mak insulin"
     assert stem_key("¿Qué órgano?") == "qué órgano"
-    assert stem_key("Why is 2 < 3?") != stem_key("Why is 2 > 3?")
+    assert stem_key("A 3-year-old girl has a fever. Which drug?") == "# year old girl fever | drug"
+    assert stem_key("Which is NOT a cause?") == "not caus"
 
 
 @pytest.mark.parametrize(

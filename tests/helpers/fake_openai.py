@@ -60,10 +60,13 @@ class Recorded:
 
 
 def item(number: int, **changes: Any) -> dict[str, Any]:
-    """A valid MCQ (passes every item-writing rule); its stem carries ``number``."""
+    """A valid MCQ (passes every item-writing rule); its stem carries ``number``, and a
+    case file and ward named after it in letters, so no two numbers give stems that ask
+    the same thing (a number alone would make them duplicates)."""
+    tag = "".join("abcdefghij"[int(digit)] for digit in str(number))
     data: dict[str, Any] = {
-        "stem": f"Question {number}: which chamber of the heart pumps oxygenated blood "
-        "into the aorta?",
+        "stem": f"Question {number}: in case file k{tag}q of ward z{tag}w, which chamber of "
+        "the heart pumps oxygenated blood into the aorta?",
         "options": [
             {"key": "A", "text": "The left ventricle"},
             {"key": "B", "text": "The right ventricle"},

@@ -16,6 +16,7 @@ import time
 
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
+from bulkgen.generation.stem_history import load_stems
 from bulkgen.log import EventLog, Receipt, StartItem, Store
 from bulkgen.log.judging import starts_before_judgement
 from bulkgen.logs import working_on
@@ -104,7 +105,7 @@ class BatchRun:
             event_log=self._log,
             generator=self._generator,
             settings=self._settings,
-            seen_stems=await self._store.passed_stem_keys(self.batch_id),
+            stems=await load_stems(self._store, self.batch_id),
         )
         self._workers = [
             asyncio.create_task(self._worker()) for _ in range(self.config.concurrency)

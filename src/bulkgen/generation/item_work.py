@@ -16,7 +16,7 @@ import time
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest, Generator
-from bulkgen.generation.validators import stem_key, validate_item
+from bulkgen.generation.validators import StemIndex, validate_item
 from bulkgen.log import EventLog, FinishItem
 from bulkgen.models import (
     Attempt,
@@ -52,7 +52,8 @@ def backoff_seconds(base: float, failures: int, retry_after: float | None = None
 
 
 class ItemWork:
-    """Generates and judges the items of one batch; ``seen_stems`` guards duplicates."""
+    """Generates and judges the items of one batch; ``stems`` (the stems passed before)
+    guards repeats."""
 
     def __init__(
         self,
@@ -62,14 +63,14 @@ class ItemWork:
         event_log: EventLog,
         generator: Generator,
         settings: Settings,
-        seen_stems: set[str],
+        stems: StemIndex,
     ) -> None:
         self.batch_id = batch_id
         self.config = config
         self._log = event_log
         self._generator = generator
         self._settings = settings
-        self.seen_stems = seen_stems
+        self.stems = stems
         self._backoff_until = 0.0
 
     async def make(self, index: int, prior_attempts: int) -> FinishItem:
@@ -158,12 +159,10 @@ class ItemWork:
         )
 
     def _validated(self, index: int, attempts: list[Attempt], item: GeneratedItem) -> FinishItem:
-        results = validate_item(item, seen_stems=self.seen_stems, topic=self.config.topic)
+        results = validate_item(item, stems=self.stems, topic=self.config.topic)
         errors = [r for r in results if r.severity is Severity.ERROR]
         warnings = tuple(r for r in results if r.severity is Severity.WARNING)
-        key = None if errors else stem_key(item.stem)
-        if key is not None:
-            self.seen_stems.add(key)
+        key = None if errors else self.stems.add(item.stem, f"item {index + 1}")
         return FinishItem(
             batch_id=self.batch_id,
             index=index,

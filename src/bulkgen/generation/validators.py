@@ -6,6 +6,14 @@ this module keeps the names other modules and tests use.
 
 from __future__ import annotations
 
-from bulkgen.generation.rules import RULES, Rule, has_errors, stem_key, validate_item
+from bulkgen.generation.rules import (
+    RULES,
+    Rule,
+    StemIndex,
+    StemMatch,
+    has_errors,
+    stem_key,
+    validate_item,
+)
 
-__all__ = ["RULES", "Rule", "has_errors", "stem_key", "validate_item"]
+__all__ = ["RULES", "Rule", "StemIndex", "StemMatch", "has_errors", "stem_key", "validate_item"]

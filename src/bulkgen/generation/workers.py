@@ -28,6 +28,7 @@ from bulkgen.errors import NotFound
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
 from bulkgen.generation.openai_compat import OpenAIGenerator
+from bulkgen.generation.stem_history import SharedStems
 from bulkgen.log import EventLog, Store
 from bulkgen.log.pgbus import libpq_url
 from bulkgen.log.slots import QUEUE, SLOT_TASK
@@ -83,6 +84,7 @@ class Workers:
         self._log = event_log
         self._settings = settings
         self._factory = generator_factory
+        self._stems = SharedStems(store)
         self.stopping = False
         self._task: asyncio.Task[None] | None = None
         self.app = App(
@@ -158,6 +160,7 @@ class Workers:
             record = await self._store.get_batch(batch_id, None)
         except NotFound:
             return
+        stems = await self._stems.acquire(batch_id)
         generator = self._generator(batch_id, record.config)
         maker = ItemWork(
             batch_id,
@@ -165,7 +168,7 @@ class Workers:
             event_log=self._log,
             generator=generator,
             settings=self._settings,
-            seen_stems=await self._store.passed_stem_keys(batch_id),
+            stems=stems,
         )
         working_on(batch_id)  # every line logged for this slot names the batch
         log.info("batch %s: slot %d started", batch_id, slot)
@@ -187,6 +190,7 @@ class Workers:
                 else:
                     return
         finally:
+            self._stems.release(batch_id)
             await self._log.flush()
             await close_generator(generator)
 

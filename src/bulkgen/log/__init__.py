@@ -20,6 +20,7 @@ from bulkgen.log.store import (
     Change,
     EventRecord,
     FinishItem,
+    PassedStem,
     StartItem,
     Store,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "EventRecord",
     "FinishItem",
     "LocalBus",
+    "PassedStem",
     "PgBus",
     "Receipt",
     "SQLStore",

@@ -37,6 +37,7 @@ from bulkgen.log.slots import (
     record_slots,
     refresh_statistics,
 )
+from bulkgen.log.stems import StemMethods
 from bulkgen.log.store import Applied, BatchRecord, Change, ClaimItem, EventRecord
 from bulkgen.log.transaction import item_states, lock, lock_one, write_back
 from bulkgen.models import BatchConfig, BatchStatus, Item, ItemStatus
@@ -50,7 +51,7 @@ _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 BATCH_ID = re.compile(r"[!-~]{1,64}")
 
 
-class SQLStore(SlotMethods):
+class SQLStore(SlotMethods, StemMethods):
     """The store on a SQL database (SQLite file by default)."""
 
     def __init__(self, url: str, *, origin: str = "", synchronous: Synchronous = "full") -> None:
@@ -257,17 +258,6 @@ class SQLStore(SlotMethods):
                 )
             )
             return {row.idx: len(json.loads(row.attempts)) for row in rows}
-
-    async def passed_stem_keys(self, batch_id: str) -> set[str]:
-        async with self._read.connect() as conn:
-            rows = await conn.execute(
-                select(items.c.stem_key).where(
-                    items.c.batch_id == batch_id,
-                    items.c.status == ItemStatus.COMPLETED.value,
-                    items.c.stem_key.is_not(None),
-                )
-            )
-            return {row.stem_key for row in rows}
 
     async def mark_running(self, batch_id: str, now: float) -> BatchRecord:
         async with self._write.begin() as conn:

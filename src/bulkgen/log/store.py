@@ -54,6 +54,18 @@ class BatchRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PassedStem:
+    """The stem of a passed item, for the duplicate rules; ``title`` and ``created_at`` are
+    its batch's, to name an earlier batch in a message."""
+
+    batch_id: str
+    index: int
+    stem: str
+    title: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class EventRecord:
     """One durable event of a batch's log; ``data`` is its JSON payload."""
 
@@ -188,8 +200,12 @@ class Store(Protocol):
     async def prior_attempts(self, batch_id: str, indices: Sequence[int]) -> dict[int, int]:
         """How many attempts each item already had (items that were retried)."""
 
-    async def passed_stem_keys(self, batch_id: str) -> set[str]:
-        """Stem keys of the batch's completed items (for the duplicate-stem rule)."""
+    async def passed_stems(self, batch_id: str) -> list[PassedStem]:
+        """Stems of the batch's completed items in index order (for the duplicate rules)."""
+
+    async def earlier_stems(self, batch_id: str, *, limit: int) -> list[PassedStem]:
+        """Stems of the completed items of the owner's batches created before this one on
+        the same topic (case and spacing ignored), newest batch first, at most ``limit``."""
 
     async def mark_running(self, batch_id: str, now: float) -> BatchRecord:
         """Move a queued batch to running (first start sets ``started_at``)."""

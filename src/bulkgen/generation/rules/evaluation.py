@@ -9,6 +9,13 @@ A corpus is JSON lines, one labelled item a line::
 rule, the report counts the items labelled with it, the items it fired on and the items
 both (true positives); overall, how many flawed items any rule caught (error or warning)
 and how many good items an error rule failed.
+
+A corpus of stem pairs measures the duplicate rules the same way, one pair a line::
+
+    {"id": "p-001", "subject": "chemistry", "kind": "number", "duplicate": true,
+     "first": "What is the pH of a 0.01 M …?", "second": "What is the pH of a 0.001 M …?"}
+
+The first stem is indexed, the second looked up: a match is a pair found to be a repeat.
 """
 
 from __future__ import annotations
@@ -16,13 +23,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
 from bulkgen.generation.rules import RULES, has_errors, validate_item
+from bulkgen.generation.rules.similar import THRESHOLD, StemIndex
 from bulkgen.models import GeneratedItem
 
-__all__ = ["CorpusError", "LabelledItem", "Report", "RuleScore", "evaluate", "read_corpus"]
+__all__ = [
+    "CorpusError",
+    "LabelledItem",
+    "PairScore",
+    "Report",
+    "RuleScore",
+    "StemPair",
+    "evaluate",
+    "read_corpus",
+    "read_pairs",
+    "score_pairs",
+]
+
+
+_Line = TypeVar("_Line", bound=BaseModel)
 
 
 class LabelledItem(BaseModel):
@@ -74,17 +97,76 @@ class CorpusError(ValueError):
 
 def read_corpus(path: Path) -> list[LabelledItem]:
     """The labelled items of a JSONL corpus; blank lines are skipped."""
-    items: list[LabelledItem] = []
+    return _read_lines(path, LabelledItem)
+
+
+def _read_lines(path: Path, model: type[_Line]) -> list[_Line]:
+    lines: list[_Line] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            items.append(LabelledItem.model_validate_json(line))
+            lines.append(model.model_validate_json(line))
         except ValidationError as error:
             problem = error.errors()[0]
             where = ".".join(str(part) for part in problem["loc"]) or "line"
             raise CorpusError(f"{path}:{number}: {where}: {problem['msg']}") from None
-    return items
+    return lines
+
+
+class StemPair(BaseModel):
+    """One line of the stem-pair corpus: two stems and whether they ask the same thing."""
+
+    id: str
+    subject: str = ""
+    kind: str = ""
+    duplicate: bool
+    first: str
+    second: str
+
+
+def read_pairs(path: Path) -> list[StemPair]:
+    """The labelled pairs of a JSONL stem-pair corpus; blank lines are skipped."""
+    return _read_lines(path, StemPair)
+
+
+@dataclass(frozen=True, slots=True)
+class PairScore:
+    """The duplicate rules on a pair corpus at one threshold; ``missed`` and ``wrong`` name
+    the duplicates not found and the distinct pairs taken for repeats."""
+
+    threshold: float
+    found: int
+    missed: list[str]
+    wrong: list[str]
+
+    @property
+    def precision(self) -> float:
+        flagged = self.found + len(self.wrong)
+        return self.found / flagged if flagged else 1.0
+
+    @property
+    def recall(self) -> float:
+        duplicates = self.found + len(self.missed)
+        return self.found / duplicates if duplicates else 1.0
+
+
+def score_pairs(pairs: Iterable[StemPair], threshold: float = THRESHOLD) -> PairScore:
+    """Index each pair's first stem alone and look up its second."""
+    found = 0
+    missed: list[str] = []
+    wrong: list[str] = []
+    for pair in pairs:
+        index = StemIndex(threshold)
+        index.add(pair.first, pair.id)
+        flagged = index.find(pair.second) is not None
+        if flagged and pair.duplicate:
+            found += 1
+        elif pair.duplicate:
+            missed.append(pair.id)
+        elif flagged:
+            wrong.append(pair.id)
+    return PairScore(threshold, found, missed, wrong)
 
 
 def evaluate(items: Iterable[LabelledItem]) -> Report:
@@ -94,7 +176,7 @@ def evaluate(items: Iterable[LabelledItem]) -> Report:
     hits: dict[str, int] = dict.fromkeys(RULES, 0)
     flawed = flawed_caught = good = good_failed = 0
     for entry in items:
-        results = validate_item(entry.item, seen_stems=set(), topic=None)
+        results = validate_item(entry.item, topic=None)
         found, labels = {r.rule for r in results}, set(entry.flaws)
         for rule in labels:
             labelled[rule] = labelled.get(rule, 0) + 1

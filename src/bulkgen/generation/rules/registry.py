@@ -8,17 +8,16 @@ the order of registration is the order rules run and report in.
 from __future__ import annotations
 
 import re
-import string
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from bulkgen.generation.rules.similar import StemIndex
 from bulkgen.models import GeneratedItem, Severity
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 #: What rules that compare the answer with the distractors need: options and a valid key.
 WELL_FORMED = frozenset({"schema.options", "schema.answer"})
 
-_EDGE_PUNCTUATION = string.punctuation + string.whitespace + "¿¡…“”‘’«»"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -33,9 +32,10 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What rules may know beyond the item: its batch's accepted stems and topic."""
+    """What rules may know beyond the item: the stems passed before it (its batch's, and
+    the owner's earlier batches' on the same topic) and its batch's topic."""
 
-    seen_stems: Collection[str]
+    stems: StemIndex | None
     topic: str | None
 
 
@@ -53,11 +53,6 @@ def rule(
         return check
 
     return register
-
-
-def stem_key(stem: str) -> str:
-    """A stem's normalised form for duplicate detection: case, spacing and end punctuation."""
-    return " ".join(stem.casefold().split()).strip(_EDGE_PUNCTUATION)
 
 
 def letters(keys: Iterable[str]) -> str:

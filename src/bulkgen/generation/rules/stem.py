@@ -1,4 +1,5 @@
-"""Rules on the stem: its length, that it asks a question, how it words a negative, repeats."""
+"""Rules on the stem: its length, that it asks a question, how it words a negative, repeats
+(exact and in other words, through the :class:`~.similar.StemIndex` of the context)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from bulkgen.generation.rules.registry import (
     quote,
     rule,
     sentences,
-    stem_key,
 )
+from bulkgen.generation.rules.similar import THRESHOLD as SIMILARITY_THRESHOLD
+from bulkgen.generation.rules.similar import StemMatch
 from bulkgen.models import GeneratedItem
 
 MIN_STEM_CHARS, MAX_STEM_CHARS = 20, 1000
@@ -110,12 +112,38 @@ def _no_negative_question(item: GeneratedItem, context: Context) -> Iterator[str
         )
 
 
+def _repeated(item: GeneratedItem, context: Context) -> StemMatch | None:
+    return None if context.stems is None else context.stems.find(item.stem)
+
+
 @rule(
     "stem.duplicate",
     ERROR,
-    "The stem does not repeat the stem of another item of the batch.",
+    "The stem does not repeat an earlier passed stem of the batch (or of the owner's earlier "
+    "batches on the same topic) with only numbers, case, punctuation or filler words changed.",
     needs={"schema.stem"},
 )
 def _stem_not_seen(item: GeneratedItem, context: Context) -> Iterator[str]:
-    if stem_key(item.stem) in context.seen_stems:
-        yield f"stem duplicates another item of the batch: {quote(item.stem, 60)}"
+    match = _repeated(item, context)
+    if match is not None and match.exact:
+        yield (
+            f"the stem repeats {match.label} with only numbers or wording such as case and "
+            f"punctuation changed: {quote(match.stem, 80)}; ask a different question"
+        )
+
+
+@rule(
+    "stem.near_duplicate",
+    ERROR,
+    "The stem does not ask the same question as an earlier passed stem in other words: they "
+    f"share less than {SIMILARITY_THRESHOLD:.0%} of their content words, the words of the "
+    "question counting double.",
+    needs={"schema.stem"},
+)
+def _stem_not_near_seen(item: GeneratedItem, context: Context) -> Iterator[str]:
+    match = _repeated(item, context)
+    if match is not None and not match.exact:
+        yield (
+            f"the stem asks the same question as {match.label} in other words "
+            f"({match.similarity:.0%} alike): {quote(match.stem, 80)}; ask a different question"
+        )
