@@ -16,6 +16,10 @@ jitter, waiting at least what a ``Retry-After`` header asks. Errors map to kinds
     not JSON, not the item's schema     malformed_output  permanent (raw text kept, bounded)
     a refusal                           refused           permanent
 
+With ``generator_options.review`` the generator also reviews the items that pass the rules
+(:meth:`OpenAIGenerator.review`, :mod:`bulkgen.generation.review`): one more request under
+the batch's rate limit, to the same endpoint or to ``openai_review_base_url``.
+
 The API key is only ever handed to the SDK client; every message that leaves this module
 has it scrubbed, and auth errors do not repeat the provider's text at all.
 """
@@ -34,7 +38,21 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest
 from bulkgen.generation.ratelimit import Limiter, RateLimiter
-from bulkgen.models import Difficulty, GeneratedItem, ItemType, OpenAIOptions, Option, TokenUsage
+from bulkgen.generation.review import (
+    ReviewAnswer,
+    build_review_messages,
+    review_response_format,
+    to_review,
+)
+from bulkgen.models import (
+    Difficulty,
+    GeneratedItem,
+    ItemReview,
+    ItemType,
+    OpenAIOptions,
+    Option,
+    TokenUsage,
+)
 
 __all__ = ["ITEM_SCHEMA", "MAX_RAW_TEXT", "OpenAIGenerator", "build_messages", "retry_after"]
 
@@ -159,6 +177,8 @@ class OpenAIGenerator:
         model: str,
         timeout_seconds: float,
         requests_per_minute: int,
+        review_base_url: str | None = None,
+        review_api_key: SecretStr | None = None,
     ) -> None:
         self._options = options
         self._model = model
@@ -175,6 +195,24 @@ class OpenAIGenerator:
             )
         )
         self.limiter: Limiter = RateLimiter(options.requests_per_minute or requests_per_minute)
+        #: True when the batch asked for a blind review of the items that pass the rules.
+        self.reviewing = options.reviewing
+        self._review_model = options.review.model if options.review is not None else None
+        review_secret = review_api_key.get_secret_value() if review_api_key is not None else None
+        self._review_secret = review_secret if review_secret != self._secret else None
+        self._review_client = self._client
+        if self.reviewing and (review_base_url is not None or review_secret is not None):
+            key = review_secret or self._secret
+            self._review_client = (
+                None
+                if key is None
+                else openai.AsyncOpenAI(
+                    base_url=review_base_url or base_url,
+                    api_key=key,
+                    timeout=timeout_seconds,
+                    max_retries=0,
+                )
+            )
 
     async def generate(self, request: GenerationRequest) -> GeneratedItem:
         """One item from the model, or the generation error its answer amounts to."""
@@ -182,28 +220,73 @@ class OpenAIGenerator:
             raise PermanentGenerationError(
                 "auth_error", "no API key is configured (BULKGEN_OPENAI_API_KEY or OPENAI_API_KEY)"
             )
+        completion = await self._complete(
+            self._client,
+            model=request.model or self._model,
+            messages=build_messages(request, self._options.learning_objective),
+            temperature=self._options.temperature,
+            response_format=_RESPONSE_FORMAT,
+        )
+        return self._parsed(completion)
+
+    async def review(self, item: GeneratedItem, request: GenerationRequest) -> ItemReview:
+        """The blind review of an item that passed the rules (see :mod:`.review`): the model
+        answers it without its key. Errors are those of :meth:`generate`."""
+        if self._review_client is None:
+            raise PermanentGenerationError(
+                "auth_error", "no API key is configured for the review endpoint"
+            )
+        model = self._review_model or request.model or self._model
+        completion = await self._complete(
+            self._review_client,
+            model=model,
+            messages=build_review_messages(item),
+            temperature=0.0,  # a judgement, not a draft: the same item gets the same verdict
+            response_format=review_response_format([option.key for option in item.options]),
+        )
+        answer = self._answer_text(completion)
+        try:
+            return to_review(
+                ReviewAnswer.model_validate_json(answer),
+                item,
+                model=model,
+                usage=_usage(completion),
+            )
+        except (ValidationError, ValueError) as error:
+            raw = _bounded(self._scrub(answer), MAX_RAW_TEXT)
+            reason = "not the review's schema" if isinstance(error, ValidationError) else error
+            raise PermanentGenerationError(
+                "malformed_output", f"the review is unusable ({reason}); raw answer: {raw}"
+            ) from None
+
+    async def _complete(
+        self, client: openai.AsyncOpenAI, *, response_format: Any, **request: Any
+    ) -> ChatCompletion:
+        """One Chat Completions request under the batch's rate limit (reviews included)."""
         await self.limiter.acquire()
         try:
-            completion = await self._client.chat.completions.create(
-                model=request.model or self._model,
-                messages=build_messages(request, self._options.learning_objective),
-                temperature=self._options.temperature,
-                response_format=_RESPONSE_FORMAT,
+            completion: ChatCompletion = await client.chat.completions.create(
+                response_format=response_format, **request
             )
         except openai.APIError as error:
             mapped = self._mapped(error)
             if isinstance(mapped, TransientGenerationError) and mapped.retry_after:
                 self.limiter.hold_off(min(mapped.retry_after, MAX_HOLD_OFF_SECONDS))
             raise mapped from None  # the SDK's error holds the request, key included
-        return self._parsed(completion)
+        return completion
 
     async def aclose(self) -> None:
-        """Close the HTTP client (its pooled connections)."""
+        """Close the HTTP clients (their pooled connections)."""
+        if self._review_client is not None and self._review_client is not self._client:
+            await self._review_client.close()
         if self._client is not None:
             await self._client.close()
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "[api key]") if self._secret else text
+        for secret in (self._secret, self._review_secret):
+            if secret:
+                text = text.replace(secret, "[api key]")
+        return text
 
     def _provider_message(self, error: openai.APIError) -> str:
         body = error.body
@@ -257,7 +340,8 @@ class OpenAIGenerator:
             "bad_request", f"{status} from the provider: {self._provider_message(error)}"
         )
 
-    def _parsed(self, completion: ChatCompletion) -> GeneratedItem:
+    def _answer_text(self, completion: ChatCompletion) -> str:
+        """The text of the first choice; a refusal or an empty answer is an error."""
         if not completion.choices:
             raise PermanentGenerationError("malformed_output", "the answer has no choices")
         choice = completion.choices[0]
@@ -267,9 +351,13 @@ class OpenAIGenerator:
                 "refused", f"the model refused: {_bounded(self._scrub(refusal), MAX_RAW_TEXT)}"
             )
         text = choice.message.content or ""
-        cut = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
         if not text.strip():
-            raise PermanentGenerationError("malformed_output", f"the answer is empty{cut}")
+            raise PermanentGenerationError("malformed_output", f"the answer is empty{_cut(choice)}")
+        return text
+
+    def _parsed(self, completion: ChatCompletion) -> GeneratedItem:
+        text = self._answer_text(completion)
+        cut = _cut(completion.choices[0])
         raw = _bounded(self._scrub(text), MAX_RAW_TEXT)
         try:
             answer = _Answer.model_validate_json(text)
@@ -285,20 +373,28 @@ class OpenAIGenerator:
             raise PermanentGenerationError(
                 "malformed_output", f"the answer is {reason}; raw answer: {raw}"
             ) from None
-        usage = completion.usage
         return GeneratedItem(
             stem=answer.stem,
             options=answer.options,
             answer=answer.answer,
             rationale=answer.rationale,
-            usage=None
-            if usage is None
-            else TokenUsage(
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                total_tokens=usage.total_tokens,
-            ),
+            usage=_usage(completion),
         )
+
+
+def _usage(completion: ChatCompletion) -> TokenUsage | None:
+    usage = completion.usage
+    if usage is None:
+        return None
+    return TokenUsage(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+    )
+
+
+def _cut(choice: Any) -> str:
+    return " (cut off at the token limit)" if choice.finish_reason == "length" else ""
 
 
 def retry_after(headers: Any) -> float | None:

@@ -184,11 +184,15 @@ class BatchState:
                 self.reasons.pop(key, None)
 
     def add_usage(self, result: GeneratedItem | None) -> None:
-        if result is not None and result.usage is not None:
-            used = result.usage
-            self.usage[0] += used.prompt_tokens
-            self.usage[1] += used.completion_tokens
-            self.usage[2] += used.total_tokens
+        """Count the tokens of the item's generation and of its blind review."""
+        if result is None:
+            return
+        review = result.review.usage if result.review is not None else None
+        for used in (result.usage, review):
+            if used is not None:
+                self.usage[0] += used.prompt_tokens
+                self.usage[1] += used.completion_tokens
+                self.usage[2] += used.total_tokens
 
     def apply(self, change: ItemChange, now: float) -> bool:
         """Apply one item change if the item is in the state it expects; False when
