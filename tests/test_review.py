@@ -312,7 +312,8 @@ def test_the_tokens_of_both_calls_count_in_the_batch_usage(
     openai_server: Callable[..., LiveServer], fake: FakeOpenAI
 ) -> None:
     fake.push_review(review("A"), review("B"), review("A"))
-    batch, items = run_batch(openai_server(), reviewed_batch(count=3))
+    live = openai_server()
+    batch, items = run_batch(live, reviewed_batch(count=3))
     assert [i["status"] for i in items].count("failed") == 1
     per_item = [sum(USAGE) + sum(REVIEW_USAGE)] * 3
     assert [
@@ -326,6 +327,10 @@ def test_the_tokens_of_both_calls_count_in_the_batch_usage(
     }
     assert batch["usage"] == expected
     assert batch["progress"]["usage"] == expected
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        page = http.get(f"/faculty/generate/batch/{batch['id']}").text
+    assert f"{expected['total_tokens']:,} (prompt {expected['prompt_tokens']:,}" in page
+    assert '<dd data-role="review-config">on</dd>' in page
 
 
 def test_another_review_model_is_named_in_the_review_requests_only(
