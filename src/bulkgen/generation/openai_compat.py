@@ -1,7 +1,8 @@
 """The ``openai`` generator: any endpoint that speaks OpenAI's Chat Completions protocol.
 
 OpenAI itself, Azure OpenAI, vLLM, Ollama, llama.cpp's server and LM Studio all do. The
-request asks for structured output (a JSON schema of one MCQ); the answer is parsed into a
+request asks for structured output (a JSON schema of one MCQ, see
+:mod:`bulkgen.generation.prompts`); the answer is parsed into a
 :class:`~bulkgen.models.GeneratedItem` carrying the request's token usage, and validation
 then judges it like any other item.
 
@@ -32,27 +33,21 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest
-from bulkgen.generation.ratelimit import Limiter, RateLimiter
-from bulkgen.generation.review import (
-    ReviewAnswer,
+from bulkgen.generation.prompts import (
+    ITEM_RESPONSE_FORMAT,
+    ITEM_SCHEMA,
+    build_messages,
     build_review_messages,
     review_response_format,
-    to_review,
 )
-from bulkgen.models import (
-    Difficulty,
-    GeneratedItem,
-    ItemReview,
-    ItemType,
-    OpenAIOptions,
-    Option,
-    TokenUsage,
-)
+from bulkgen.generation.ratelimit import Limiter, RateLimiter
+from bulkgen.generation.review import ReviewAnswer, to_review
+from bulkgen.models import GeneratedItem, ItemReview, OpenAIOptions, Option, TokenUsage
 
 __all__ = ["ITEM_SCHEMA", "MAX_RAW_TEXT", "OpenAIGenerator", "build_messages", "retry_after"]
 
@@ -62,92 +57,6 @@ MAX_RAW_TEXT = 2_000
 MAX_PROVIDER_MESSAGE = 500
 #: Longest a 429's ``Retry-After`` holds back the batch's other requests.
 MAX_HOLD_OFF_SECONDS = 60.0
-_KEYS = ["A", "B", "C", "D", "E"]
-
-ITEM_SCHEMA: dict[str, object] = {
-    "type": "object",
-    "properties": {
-        "stem": {"type": "string", "description": "The question, complete on its own."},
-        "options": {
-            "type": "array",
-            "minItems": 4,
-            "maxItems": 5,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "key": {"type": "string", "enum": _KEYS},
-                    "text": {"type": "string"},
-                },
-                "required": ["key", "text"],
-                "additionalProperties": False,
-            },
-        },
-        "answer": {
-            "type": "string",
-            "enum": _KEYS,
-            "description": "Key of the one correct option.",
-        },
-        "rationale": {
-            "type": "string",
-            "description": "Why the answer is correct and the other options are not.",
-        },
-    },
-    "required": ["stem", "options", "answer", "rationale"],
-    "additionalProperties": False,
-}
-_RESPONSE_FORMAT: Any = {
-    "type": "json_schema",
-    "json_schema": {"name": "mcq_item", "strict": True, "schema": ITEM_SCHEMA},
-}
-
-_SYSTEM = """\
-You write multiple-choice questions for university exams. Answer with one JSON object \
-that matches the given schema, and nothing else.
-Every question follows these item-writing rules:
-- The stem is a complete question of 20 to 1000 characters that can be answered \
-without seeing the options.
-- 4 or 5 options keyed A, B, C, D (and E): all plausible, all different, exactly one \
-correct; `answer` is the key of the correct one.
-- Never "all of the above" or "none of the above".
-- A negative word in the stem (NOT, EXCEPT, LEAST, FALSE) is written in capitals.
-- Options are of similar length; the correct one is not conspicuously the longest.
-- No absolute words (always, never, only, all, none, every) in the wrong options.
-- No option combines others ("Both A and C"); no two options say the same thing; \
-numeric options do not overlap; no vague frequency words (usually, often, may).
-- The stem's grammar fits every option, and no stem word reappears only in the answer.
-- The rationale names options by their text, never by their letter: options are shuffled.
-- The rationale, two or three sentences, says why the answer is correct and why the \
-other options are not."""
-
-_ITEM_TYPES = {ItemType.MCQ: "multiple-choice question with one best answer"}
-_DIFFICULTIES = {
-    Difficulty.EASY: "easy: recall of a fact, term or definition",
-    Difficulty.MEDIUM: "medium: applying a concept to a short situation",
-    Difficulty.HARD: "hard: analysing a scenario, data or a study and judging what follows",
-}
-
-
-def build_messages(
-    request: GenerationRequest, learning_objective: str | None
-) -> list[ChatCompletionMessageParam]:
-    """The chat messages that ask for one item of a batch."""
-    number = request.index + 1
-    lines = [
-        f"Write one {_ITEM_TYPES[request.item_type]}.",
-        f"Topic: {request.topic}",
-        f"Difficulty: {_DIFFICULTIES[request.difficulty]}",
-    ]
-    if learning_objective:
-        lines.append(f"Learning objective it assesses: {learning_objective}")
-    lines.append(
-        f"This is question {number} of a set on this topic; questions of the set must not "
-        f"repeat each other, so pick the aspect of the topic that question {number} of a "
-        "varied set would cover."
-    )
-    return [
-        {"role": "system", "content": _SYSTEM},
-        {"role": "user", "content": "\n".join(lines)},
-    ]
 
 
 class _Answer(BaseModel):
@@ -225,7 +134,7 @@ class OpenAIGenerator:
             model=request.model or self._model,
             messages=build_messages(request, self._options.learning_objective),
             temperature=self._options.temperature,
-            response_format=_RESPONSE_FORMAT,
+            response_format=ITEM_RESPONSE_FORMAT,
         )
         return self._parsed(completion)
 

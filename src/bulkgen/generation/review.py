@@ -2,9 +2,9 @@
 
 After an item passes the item-writing rules, a batch that asked for it
 (``generator_options.review``) sends one more request: the stem and the options, keys as
-given, never the key or the rationale. The reviewer answers with the options it judges
-correct, its single best answer and the item-writing flaws it sees. This module is the
-pure part: the request's messages and schema, the tolerant reading of the answer, and the
+given, never the key or the rationale (:mod:`bulkgen.generation.prompts`). The reviewer
+answers with the options it judges correct, its single best answer and the item-writing
+flaws it sees. This module is the pure part: the tolerant reading of the answer, and the
 verdict on the item:
 
     reviewer's answer is not the key        review.key_mismatch      error
@@ -25,10 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, field_validator
 
 from bulkgen.errors import GenerationError
+from bulkgen.generation.prompts import MAX_FLAWS
 from bulkgen.log import FinishItem
 from bulkgen.models import (
     GeneratedItem,
@@ -44,58 +44,17 @@ from bulkgen.models.items import normalise_key
 __all__ = [
     "MAX_FLAWS",
     "ReviewAnswer",
-    "build_review_messages",
-    "review_response_format",
     "review_verdict",
     "reviewed",
     "to_review",
 ]
 
-#: Most flaws kept from one review, and most characters of each.
-MAX_FLAWS = 5
+#: Most characters of a flaw kept (at most ``MAX_FLAWS`` of them).
 MAX_FLAW_TEXT = 300
 #: Most characters of an option's text quoted in a message.
 _QUOTE = 80
 #: Provider error kinds that no retry or later item can fix: the reviewer is misconfigured.
 _REFUSED = frozenset({"auth_error", "bad_request"})
-
-_SYSTEM = """\
-You review multiple-choice exam questions written by someone else. You are not told \
-which option is keyed as correct. Answer with one JSON object that matches the given \
-schema, and nothing else:
-- `correct`: the key of every option that is a correct answer to the question as \
-written (more than one if the question has more than one defensible answer);
-- `answer`: the key of the single best answer;
-- `flaws`: item-writing problems you see, each a short sentence (for example an \
-ambiguous stem, a second defensible answer, a cue that gives the answer away, an option \
-that cannot be true, absolute or vague words); an empty list when there are none."""
-
-
-def review_response_format(keys: list[str]) -> dict[str, object]:
-    """The structured-output request of a review, its keys limited to the item's."""
-    key = {"type": "string", "enum": keys}
-    schema = {
-        "type": "object",
-        "properties": {
-            "correct": {"type": "array", "items": key},
-            "answer": {**key, "description": "Key of the single best answer."},
-            "flaws": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FLAWS},
-        },
-        "required": ["correct", "answer", "flaws"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": "item_review", "strict": True, "schema": schema},
-    }
-
-
-def build_review_messages(item: GeneratedItem) -> list[ChatCompletionMessageParam]:
-    """The chat messages of a review: the stem and the options, never the key."""
-    options = "\n".join(f"{option.key}. {option.text}" for option in item.options)
-    question = f"Question:\n{item.stem}\n\nOptions:\n{options}"
-    return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": question}]
-
 
 _KEY_IN_TEXT = re.compile(r"^(?:option\s+)?\(?([A-Za-z])\)?[.):]?(?:\s.*)?$", re.DOTALL)
 

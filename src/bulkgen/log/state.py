@@ -185,14 +185,12 @@ class BatchState:
 
     def add_usage(self, result: GeneratedItem | None) -> None:
         """Count the tokens of the item's generation and of its blind review."""
-        if result is None:
-            return
-        review = result.review.usage if result.review is not None else None
-        for used in (result.usage, review):
-            if used is not None:
-                self.usage[0] += used.prompt_tokens
-                self.usage[1] += used.completion_tokens
-                self.usage[2] += used.total_tokens
+        if result is not None:
+            for used in (result.usage, result.review.usage if result.review else None):
+                if used is not None:
+                    self.usage[0] += used.prompt_tokens
+                    self.usage[1] += used.completion_tokens
+                    self.usage[2] += used.total_tokens
 
     def apply(self, change: ItemChange, now: float) -> bool:
         """Apply one item change if the item is in the state it expects; False when
