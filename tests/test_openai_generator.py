@@ -530,6 +530,7 @@ def test_openai_options_are_bounded_with_422s_naming_the_field(
             "learning_objective": None,
             "temperature": 0.7,
             "requests_per_minute": None,
+            "review": None,
         }
 
 

@@ -3,6 +3,7 @@ batch of N valid items created from the form, failures grouped by reason, and an
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +50,10 @@ def test_n_valid_items_from_the_form_then_download_a_moodle_file(
     page.goto(f"{live.url}/faculty/generate/batch/new")
     page.select_option("#generator", "openai")
     expect(page.locator("#learning_objective")).to_be_visible()
+    # Blind review is on by default for a model's items, and the box says what it is.
+    review_box = page.get_by_label("Blind review")
+    expect(review_box).to_be_checked()
+    expect(review_box).to_have_accessible_description(re.compile("without its key"))
     page.fill("#topic", "Cardiac physiology")
     page.fill("#count", str(TARGET))
     page.select_option("#mode", "valid")
@@ -70,6 +75,10 @@ def test_n_valid_items_from_the_form_then_download_a_moodle_file(
     assert progress["failed"] > 0 and progress["replacements"] == progress["failed"]
     assert set(progress["failure_reasons"]) >= {"rule:options.all_none_of_the_above"}
     assert "Trace blood through the heart" in fake.requests[0].prompt
+    assert batch["config"]["generator_options"]["review"] == {"enabled": True, "model": None}
+    passed = [i for i in items if i["status"] == "completed"]
+    assert all(i["result"]["review"]["agrees"] for i in passed)
+    assert len(fake.review_requests) == len(passed)  # flawed items are not reviewed
     # the failures panel shows the same groups as the API
     for reason in progress["failure_reasons"]:
         expect(page.get_by_text(reason.split(":", 1)[1]).first).to_be_visible()

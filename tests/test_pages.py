@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 import httpx
 
+from bulkgen.http.pages import FORM_DEFAULTS, parse_form
+from bulkgen.models import BatchConfig
+
 from helpers.api import BATCHES, batch_body
 from helpers.fake_openai import FakeOpenAI
 from helpers.server import LiveServer
@@ -223,6 +226,67 @@ def test_the_form_offers_openai_only_with_a_key(make_server: Callable[..., LiveS
                 "learning_objective": "Trace blood through the heart",
                 "temperature": 0.2,
                 "requests_per_minute": 30,
+                "review": {"enabled": True, "model": None},  # on unless unchecked
             }
             assert config["early_stop"]["enabled"] is True
             assert batch["status"] == "completed"
+            assert len(fake.review_requests) == 2
+
+
+def test_the_blind_review_box_of_the_form_and_its_json_equivalent(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    """What the browser sends: the hidden "off", then "on" when the box is checked."""
+    openai = form_values(generator="openai", temperature="0.7", model="", count="1")
+    checked = parse_form({**FORM_DEFAULTS, **openai, "review_model": "judge-model"})[0]
+    unchecked = parse_form({**FORM_DEFAULTS, **openai, "review": "off"})[0]
+    api = {
+        "topic": "Renal physiology",
+        "count": 1,
+        "difficulty": "hard",
+        "concurrency": 2,
+        "generator": "openai",
+        "generator_options": {"review": {"model": "judge-model"}},
+    }
+    assert checked == BatchConfig.model_validate(api)
+    api["generator_options"] = {"review": {"enabled": False}}
+    assert unchecked == BatchConfig.model_validate(api)
+    assert unchecked is not None and not unchecked.generator_options.reviewing  # type: ignore[union-attr]
+
+    with FakeOpenAI() as fake:
+        live = make_server(openai_base_url=fake.url + "/v1", openai_api_key="sk-form-review")
+        with httpx.Client(base_url=live.url, timeout=60) as http:
+            html = http.get(NEW).text
+            assert re.search(
+                r'<input id="review" name="review" type="checkbox" value="on" checked', html
+            )
+            token = csrf_token(http)
+            bad = http.post(
+                NEW,
+                data={
+                    **openai,
+                    "review": ["off", "on"],
+                    "review_model": "m" * 201,
+                    "csrf_token": token,
+                },
+            )
+            assert bad.status_code == 422
+            assert 'data-error-for="review_model"' in bad.text
+            assert 'data-error-for="model"' not in bad.text  # the batch's model is not blamed
+            off = http.post(
+                NEW, data={**openai, "review": "off", "csrf_token": token}, follow_redirects=False
+            )
+            assert off.status_code == 303, off.text
+            batch = wait_finished(http, off.headers["location"].rsplit("/", 1)[-1])
+            assert batch["config"]["generator_options"]["review"] == {
+                "enabled": False,
+                "model": None,
+            }
+            assert (
+                'id="review" name="review" type="checkbox" value="on" checked'
+                not in http.post(
+                    NEW, data={**openai, "review": "off", "count": "0", "csrf_token": token}
+                ).text
+            )  # a refused form keeps the box as it was sent
+        assert fake.review_requests == []
+        assert len(fake.generation_requests) == 1

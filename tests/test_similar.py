@@ -76,6 +76,19 @@ def test_find_returns_the_most_similar_stem_over_the_threshold() -> None:
     assert index.find("Which hormone raises blood calcium?") is None
 
 
+def test_a_withdrawn_stem_is_found_no_more() -> None:
+    index = index_of(
+        "Which hormone lowers blood glucose after a meal?",
+        "Which drug treats hypertension in pregnancy?",
+    )
+    index.withdraw("item 1")
+    assert len(index) == 1
+    assert index.find("Which hormone lowers blood glucose after a meal?") is None
+    assert index.find("After a meal, which hormone lowers the blood glucose?") is None
+    match = index.find("Which drug treats hypertension in pregnancy?")
+    assert match is not None and match.label == "item 2"
+
+
 def test_a_negated_question_never_repeats_the_plain_one() -> None:
     index = index_of("Which of the following is a feature of the nephrotic syndrome?")
     assert index.find("Which of the following is NOT a feature of the nephrotic syndrome?") is None

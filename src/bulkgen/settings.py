@@ -167,6 +167,17 @@ class Settings(BaseSettings):
         description="Most requests one batch sends to the `openai` endpoint per minute "
         "(attempts included); a batch's `generator_options.requests_per_minute` overrides it.",
     )
+    openai_review_base_url: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Endpoint of the blind review requests (`generator_options.review`) when "
+        "they go to another server than `openai_base_url`; that one when unset.",
+    )
+    openai_review_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key of `openai_review_base_url`; `openai_api_key` when unset. Never "
+        "stored in a batch, an event, a log line or a page.",
+    )
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -2,8 +2,11 @@
 
 ``POST /v1/chat/completions`` answers each request with the next scripted :class:`Reply`
 (``push``), or with ``script(request, number)`` when the queue is empty; by default a valid
-MCQ numbered by the request. Every request is recorded (headers, JSON body, when it came
-and when it was answered), so tests can check what the client sent. With a ``gate``,
+MCQ numbered by the request. Blind review requests (their response format is named
+``item_review``) have their own queue (``push_review``) and script (``review_script``,
+numbered among reviews); by default the reviewer agrees with the key of :func:`item`.
+Every request is recorded (headers, JSON body, when it came and when it was answered), so
+tests can check what the client sent. With a ``gate``,
 request number ``n`` (from 1) is held until the gate lets index ``n - 1`` through: a
 provider that stops answering until the test says so. It runs under uvicorn in a thread,
 on a socket that listens before the server starts.
@@ -31,6 +34,7 @@ from helpers.gate import Gate
 from helpers.server import STARTUP_SECONDS, listening_socket
 
 USAGE = (120, 80)  # prompt and completion tokens of every successful answer
+REVIEW_USAGE = (60, 15)  # … and of every review answered by ``review``
 
 
 @dataclass
@@ -57,6 +61,12 @@ class Recorded:
     @property
     def prompt(self) -> str:
         return "\n".join(str(m.get("content", "")) for m in self.body.get("messages", []))
+
+    @property
+    def is_review(self) -> bool:
+        """True for a blind review request, False for a generation request."""
+        response_format = self.body.get("response_format") or {}
+        return bool(response_format.get("json_schema", {}).get("name") == "item_review")
 
 
 def item(number: int, **changes: Any) -> dict[str, Any]:
@@ -90,6 +100,19 @@ def flawed(number: int = 1) -> Reply:
     options = item(number)["options"]
     options[3] = {"key": "D", "text": "All of the above"}
     return ok(number, options=options, rationale="It is correct.")
+
+
+def review(
+    answer: str | None = "A", correct: list[str] | None = None, flaws: list[str] | None = None
+) -> Reply:
+    """A reviewer's answer: its best answer (the key of :func:`item` by default), the options
+    it judges correct (just its answer by default) and the flaws it names."""
+    data = {
+        "correct": [answer] if correct is None else correct,
+        "answer": answer,
+        "flaws": flaws or [],
+    }
+    return Reply(content=json.dumps(data), usage=REVIEW_USAGE)
 
 
 def malformed(text: str = '{"stem": "Which chamber pumps blood into the aorta?", "opt') -> Reply:
@@ -130,8 +153,10 @@ class FakeOpenAI:
         self, script: Callable[[Recorded, int], Reply] | None = None, *, gate: Gate | None = None
     ) -> None:
         self.script = script or (lambda _request, number: ok(number))
+        self.review_script: Callable[[Recorded, int], Reply] = lambda _request, _number: review()
         self.gate = gate
         self.queue: deque[Reply] = deque()
+        self.review_queue: deque[Reply] = deque()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         app = Starlette(
@@ -154,6 +179,19 @@ class FakeOpenAI:
         with self._lock:
             self.queue.extend(replies)
 
+    def push_review(self, *replies: Reply) -> None:
+        """Answer the next review requests with ``replies``."""
+        with self._lock:
+            self.review_queue.extend(replies)
+
+    @property
+    def generation_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if not r.is_review]
+
+    @property
+    def review_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.is_review]
+
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()
         # The socket already listens: this answer means the server is up.
@@ -171,11 +209,16 @@ class FakeOpenAI:
         arrived = time.monotonic()
         body = await request.json()
         recorded = Recorded(dict(request.headers), body, received_at=arrived)
+        reviewing = recorded.is_review
         with self._lock:
             self.requests.append(recorded)
             number = len(self.requests)
-            reply = self.queue.popleft() if self.queue else None
-        if reply is None:
+            queue = self.review_queue if reviewing else self.queue
+            reply = queue.popleft() if queue else None
+            reviews = sum(r.is_review for r in self.requests)
+        if reply is None and reviewing:
+            reply = self.review_script(recorded, reviews)
+        elif reply is None:
             reply = self.script(recorded, number)
         # Stop waiting once the client gave up, so shutdown is not held up.
         if self.gate is not None and await _unless_disconnected(

@@ -44,6 +44,8 @@ def build_generator(config: BatchConfig, settings: Settings) -> Generator:
             model=config.model or settings.openai_model,
             timeout_seconds=settings.openai_timeout_seconds,
             requests_per_minute=settings.openai_requests_per_minute,
+            review_base_url=settings.openai_review_base_url,
+            review_api_key=settings.openai_review_api_key,
         )
     return DemoGenerator(options)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from bulkgen.models import Difficulty, GeneratedItem, ItemType
+from bulkgen.models import Difficulty, GeneratedItem, ItemReview, ItemType
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,26 @@ class Generator(Protocol):
     name: str
 
     async def generate(self, request: GenerationRequest) -> GeneratedItem: ...
+
+
+@runtime_checkable
+class Reviewer(Protocol):
+    """A generator that can also review an item blind (see :mod:`bulkgen.generation.review`).
+
+    ``reviewing`` says whether its batch asked for it; ``review`` raises
+    ``GenerationError`` subclasses like ``generate``.
+    """
+
+    reviewing: bool
+
+    async def review(self, item: GeneratedItem, request: GenerationRequest) -> ItemReview: ...
+
+
+def reviewer_of(generator: Generator) -> Reviewer | None:
+    """The generator as the reviewer of its batch's items, when the batch asked for one."""
+    if isinstance(generator, Reviewer) and generator.reviewing:
+        return generator
+    return None
 
 
 async def close_generator(generator: Generator) -> None:

@@ -1,5 +1,6 @@
 """One item's work: generate it (retrying transient errors with backoff), then judge it
-against the item-writing rules; the result is the :class:`~bulkgen.log.FinishItem` the
+against the item-writing rules and, when its batch asked, have it reviewed blind
+(:mod:`bulkgen.generation.review`); the result is the :class:`~bulkgen.log.FinishItem` the
 event log commits.
 
 Both ways of running a batch use it: :class:`~bulkgen.generation.batch_run.BatchRun` (the
@@ -13,9 +14,11 @@ import asyncio
 import logging
 import random
 import time
+from dataclasses import replace
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
-from bulkgen.generation.base import GenerationRequest, Generator
+from bulkgen.generation.base import GenerationRequest, Generator, reviewer_of
+from bulkgen.generation.review import reviewed
 from bulkgen.generation.validators import StemIndex, validate_item
 from bulkgen.log import EventLog, FinishItem
 from bulkgen.models import (
@@ -23,6 +26,7 @@ from bulkgen.models import (
     BatchConfig,
     GeneratedItem,
     ItemError,
+    ItemReview,
     ItemStatus,
     RuleResult,
     Severity,
@@ -69,6 +73,7 @@ class ItemWork:
         self.config = config
         self._log = event_log
         self._generator = generator
+        self._reviewer = reviewer_of(generator)
         self._settings = settings
         self.stems = stems
         self._backoff_until = 0.0
@@ -87,7 +92,7 @@ class ItemWork:
                         number=number, started_at=from_epoch(began), finished_at=from_epoch(ended)
                     )
                 )
-                return self._validated(index, attempts, outcome)
+                return await self._reviewed(self._validated(index, attempts, outcome))
             attempts.append(
                 Attempt(
                     number=number,
@@ -124,8 +129,8 @@ class ItemWork:
         except Exception:
             log.exception("could not record the back-off of batch %s", self.batch_id)
 
-    async def _attempt(self, index: int, number: int) -> GeneratedItem | GenerationError:
-        request = GenerationRequest(
+    def _request(self, index: int, number: int) -> GenerationRequest:
+        return GenerationRequest(
             batch_id=self.batch_id,
             index=index,
             attempt=number,
@@ -134,8 +139,10 @@ class ItemWork:
             difficulty=self.config.difficulty,
             model=self.config.model,
         )
+
+    async def _attempt(self, index: int, number: int) -> GeneratedItem | GenerationError:
         try:
-            return await self._generator.generate(request)
+            return await self._generator.generate(self._request(index, number))
         except GenerationError as error:
             return error
         except Exception as error:
@@ -144,6 +151,45 @@ class ItemWork:
             return PermanentGenerationError(
                 "generator_error", f"{type(error).__name__}: {error}"[:500]
             )
+
+    async def _reviewed(self, finish: FinishItem) -> FinishItem:
+        """An item that passed the rules, after the batch's blind review (when it has one)."""
+        if self._reviewer is None or finish.result is None:
+            return finish
+        if finish.status is not ItemStatus.COMPLETED:
+            return finish
+        outcome = await self._review(finish.index, finish.result)
+        judged = reviewed(finish, outcome)
+        if judged.status is not ItemStatus.COMPLETED:
+            # Its stem was reserved when it passed the rules: a later item may now use it.
+            self.stems.withdraw(f"item {finish.index + 1}")
+        return replace(judged, at=time.time())
+
+    async def _review(self, index: int, item: GeneratedItem) -> ItemReview | GenerationError:
+        """The review, retrying transient errors like generation does; the last error when
+        every attempt failed."""
+        assert self._reviewer is not None
+        request = self._request(index, 1)
+        attempts = self._settings.max_attempts
+        for number in range(1, attempts + 1):
+            try:
+                return await self._reviewer.review(item, request)
+            except GenerationError as error:
+                if not error.transient or number == attempts:
+                    return error
+                retry_after = (
+                    error.retry_after if isinstance(error, TransientGenerationError) else None
+                )
+                if retry_after is not None:
+                    await self._record_backoff(retry_after)
+                wait = backoff_seconds(self._settings.retry_backoff_seconds, number, retry_after)
+                await asyncio.sleep(wait)
+            except Exception as error:
+                log.exception("the reviewer crashed on item %d", index)
+                return PermanentGenerationError(
+                    "generator_error", f"{type(error).__name__}: {error}"[:500]
+                )
+        raise AssertionError("unreachable: the last attempt always returns")
 
     def _failed(self, index: int, attempts: list[Attempt], error: GenerationError) -> FinishItem:
         detail = error.message

@@ -1,7 +1,8 @@
 """The ``openai`` generator: any endpoint that speaks OpenAI's Chat Completions protocol.
 
 OpenAI itself, Azure OpenAI, vLLM, Ollama, llama.cpp's server and LM Studio all do. The
-request asks for structured output (a JSON schema of one MCQ); the answer is parsed into a
+request asks for structured output (a JSON schema of one MCQ, see
+:mod:`bulkgen.generation.prompts`); the answer is parsed into a
 :class:`~bulkgen.models.GeneratedItem` carrying the request's token usage, and validation
 then judges it like any other item.
 
@@ -16,6 +17,10 @@ jitter, waiting at least what a ``Retry-After`` header asks. Errors map to kinds
     not JSON, not the item's schema     malformed_output  permanent (raw text kept, bounded)
     a refusal                           refused           permanent
 
+With ``generator_options.review`` the generator also reviews the items that pass the rules
+(:meth:`OpenAIGenerator.review`, :mod:`bulkgen.generation.review`): one more request under
+the batch's rate limit, to the same endpoint or to ``openai_review_base_url``.
+
 The API key is only ever handed to the SDK client; every message that leaves this module
 has it scrubbed, and auth errors do not repeat the provider's text at all.
 """
@@ -28,13 +33,21 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest
+from bulkgen.generation.prompts import (
+    ITEM_RESPONSE_FORMAT,
+    ITEM_SCHEMA,
+    build_messages,
+    build_review_messages,
+    review_response_format,
+)
 from bulkgen.generation.ratelimit import Limiter, RateLimiter
-from bulkgen.models import Difficulty, GeneratedItem, ItemType, OpenAIOptions, Option, TokenUsage
+from bulkgen.generation.review import ReviewAnswer, to_review
+from bulkgen.models import GeneratedItem, ItemReview, OpenAIOptions, Option, TokenUsage
 
 __all__ = ["ITEM_SCHEMA", "MAX_RAW_TEXT", "OpenAIGenerator", "build_messages", "retry_after"]
 
@@ -44,92 +57,6 @@ MAX_RAW_TEXT = 2_000
 MAX_PROVIDER_MESSAGE = 500
 #: Longest a 429's ``Retry-After`` holds back the batch's other requests.
 MAX_HOLD_OFF_SECONDS = 60.0
-_KEYS = ["A", "B", "C", "D", "E"]
-
-ITEM_SCHEMA: dict[str, object] = {
-    "type": "object",
-    "properties": {
-        "stem": {"type": "string", "description": "The question, complete on its own."},
-        "options": {
-            "type": "array",
-            "minItems": 4,
-            "maxItems": 5,
-            "items": {
-                "type": "object",
-                "properties": {
-                    "key": {"type": "string", "enum": _KEYS},
-                    "text": {"type": "string"},
-                },
-                "required": ["key", "text"],
-                "additionalProperties": False,
-            },
-        },
-        "answer": {
-            "type": "string",
-            "enum": _KEYS,
-            "description": "Key of the one correct option.",
-        },
-        "rationale": {
-            "type": "string",
-            "description": "Why the answer is correct and the other options are not.",
-        },
-    },
-    "required": ["stem", "options", "answer", "rationale"],
-    "additionalProperties": False,
-}
-_RESPONSE_FORMAT: Any = {
-    "type": "json_schema",
-    "json_schema": {"name": "mcq_item", "strict": True, "schema": ITEM_SCHEMA},
-}
-
-_SYSTEM = """\
-You write multiple-choice questions for university exams. Answer with one JSON object \
-that matches the given schema, and nothing else.
-Every question follows these item-writing rules:
-- The stem is a complete question of 20 to 1000 characters that can be answered \
-without seeing the options.
-- 4 or 5 options keyed A, B, C, D (and E): all plausible, all different, exactly one \
-correct; `answer` is the key of the correct one.
-- Never "all of the above" or "none of the above".
-- A negative word in the stem (NOT, EXCEPT, LEAST, FALSE) is written in capitals.
-- Options are of similar length; the correct one is not conspicuously the longest.
-- No absolute words (always, never, only, all, none, every) in the wrong options.
-- No option combines others ("Both A and C"); no two options say the same thing; \
-numeric options do not overlap; no vague frequency words (usually, often, may).
-- The stem's grammar fits every option, and no stem word reappears only in the answer.
-- The rationale names options by their text, never by their letter: options are shuffled.
-- The rationale, two or three sentences, says why the answer is correct and why the \
-other options are not."""
-
-_ITEM_TYPES = {ItemType.MCQ: "multiple-choice question with one best answer"}
-_DIFFICULTIES = {
-    Difficulty.EASY: "easy: recall of a fact, term or definition",
-    Difficulty.MEDIUM: "medium: applying a concept to a short situation",
-    Difficulty.HARD: "hard: analysing a scenario, data or a study and judging what follows",
-}
-
-
-def build_messages(
-    request: GenerationRequest, learning_objective: str | None
-) -> list[ChatCompletionMessageParam]:
-    """The chat messages that ask for one item of a batch."""
-    number = request.index + 1
-    lines = [
-        f"Write one {_ITEM_TYPES[request.item_type]}.",
-        f"Topic: {request.topic}",
-        f"Difficulty: {_DIFFICULTIES[request.difficulty]}",
-    ]
-    if learning_objective:
-        lines.append(f"Learning objective it assesses: {learning_objective}")
-    lines.append(
-        f"This is question {number} of a set on this topic; questions of the set must not "
-        f"repeat each other, so pick the aspect of the topic that question {number} of a "
-        "varied set would cover."
-    )
-    return [
-        {"role": "system", "content": _SYSTEM},
-        {"role": "user", "content": "\n".join(lines)},
-    ]
 
 
 class _Answer(BaseModel):
@@ -159,6 +86,8 @@ class OpenAIGenerator:
         model: str,
         timeout_seconds: float,
         requests_per_minute: int,
+        review_base_url: str | None = None,
+        review_api_key: SecretStr | None = None,
     ) -> None:
         self._options = options
         self._model = model
@@ -175,6 +104,24 @@ class OpenAIGenerator:
             )
         )
         self.limiter: Limiter = RateLimiter(options.requests_per_minute or requests_per_minute)
+        #: True when the batch asked for a blind review of the items that pass the rules.
+        self.reviewing = options.reviewing
+        self._review_model = options.review.model if options.review is not None else None
+        review_secret = review_api_key.get_secret_value() if review_api_key is not None else None
+        self._review_secret = review_secret if review_secret != self._secret else None
+        self._review_client = self._client
+        if self.reviewing and (review_base_url is not None or review_secret is not None):
+            key = review_secret or self._secret
+            self._review_client = (
+                None
+                if key is None
+                else openai.AsyncOpenAI(
+                    base_url=review_base_url or base_url,
+                    api_key=key,
+                    timeout=timeout_seconds,
+                    max_retries=0,
+                )
+            )
 
     async def generate(self, request: GenerationRequest) -> GeneratedItem:
         """One item from the model, or the generation error its answer amounts to."""
@@ -182,28 +129,73 @@ class OpenAIGenerator:
             raise PermanentGenerationError(
                 "auth_error", "no API key is configured (BULKGEN_OPENAI_API_KEY or OPENAI_API_KEY)"
             )
+        completion = await self._complete(
+            self._client,
+            model=request.model or self._model,
+            messages=build_messages(request, self._options.learning_objective),
+            temperature=self._options.temperature,
+            response_format=ITEM_RESPONSE_FORMAT,
+        )
+        return self._parsed(completion)
+
+    async def review(self, item: GeneratedItem, request: GenerationRequest) -> ItemReview:
+        """The blind review of an item that passed the rules (see :mod:`.review`): the model
+        answers it without its key. Errors are those of :meth:`generate`."""
+        if self._review_client is None:
+            raise PermanentGenerationError(
+                "auth_error", "no API key is configured for the review endpoint"
+            )
+        model = self._review_model or request.model or self._model
+        completion = await self._complete(
+            self._review_client,
+            model=model,
+            messages=build_review_messages(item),
+            temperature=0.0,  # a judgement, not a draft: the same item gets the same verdict
+            response_format=review_response_format([option.key for option in item.options]),
+        )
+        answer = self._answer_text(completion)
+        try:
+            return to_review(
+                ReviewAnswer.model_validate_json(answer),
+                item,
+                model=model,
+                usage=_usage(completion),
+            )
+        except (ValidationError, ValueError) as error:
+            raw = _bounded(self._scrub(answer), MAX_RAW_TEXT)
+            reason = "not the review's schema" if isinstance(error, ValidationError) else error
+            raise PermanentGenerationError(
+                "malformed_output", f"the review is unusable ({reason}); raw answer: {raw}"
+            ) from None
+
+    async def _complete(
+        self, client: openai.AsyncOpenAI, *, response_format: Any, **request: Any
+    ) -> ChatCompletion:
+        """One Chat Completions request under the batch's rate limit (reviews included)."""
         await self.limiter.acquire()
         try:
-            completion = await self._client.chat.completions.create(
-                model=request.model or self._model,
-                messages=build_messages(request, self._options.learning_objective),
-                temperature=self._options.temperature,
-                response_format=_RESPONSE_FORMAT,
+            completion: ChatCompletion = await client.chat.completions.create(
+                response_format=response_format, **request
             )
         except openai.APIError as error:
             mapped = self._mapped(error)
             if isinstance(mapped, TransientGenerationError) and mapped.retry_after:
                 self.limiter.hold_off(min(mapped.retry_after, MAX_HOLD_OFF_SECONDS))
             raise mapped from None  # the SDK's error holds the request, key included
-        return self._parsed(completion)
+        return completion
 
     async def aclose(self) -> None:
-        """Close the HTTP client (its pooled connections)."""
+        """Close the HTTP clients (their pooled connections)."""
+        if self._review_client is not None and self._review_client is not self._client:
+            await self._review_client.close()
         if self._client is not None:
             await self._client.close()
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "[api key]") if self._secret else text
+        for secret in (self._secret, self._review_secret):
+            if secret:
+                text = text.replace(secret, "[api key]")
+        return text
 
     def _provider_message(self, error: openai.APIError) -> str:
         body = error.body
@@ -257,7 +249,8 @@ class OpenAIGenerator:
             "bad_request", f"{status} from the provider: {self._provider_message(error)}"
         )
 
-    def _parsed(self, completion: ChatCompletion) -> GeneratedItem:
+    def _answer_text(self, completion: ChatCompletion) -> str:
+        """The text of the first choice; a refusal or an empty answer is an error."""
         if not completion.choices:
             raise PermanentGenerationError("malformed_output", "the answer has no choices")
         choice = completion.choices[0]
@@ -267,9 +260,13 @@ class OpenAIGenerator:
                 "refused", f"the model refused: {_bounded(self._scrub(refusal), MAX_RAW_TEXT)}"
             )
         text = choice.message.content or ""
-        cut = " (cut off at the token limit)" if choice.finish_reason == "length" else ""
         if not text.strip():
-            raise PermanentGenerationError("malformed_output", f"the answer is empty{cut}")
+            raise PermanentGenerationError("malformed_output", f"the answer is empty{_cut(choice)}")
+        return text
+
+    def _parsed(self, completion: ChatCompletion) -> GeneratedItem:
+        text = self._answer_text(completion)
+        cut = _cut(completion.choices[0])
         raw = _bounded(self._scrub(text), MAX_RAW_TEXT)
         try:
             answer = _Answer.model_validate_json(text)
@@ -285,20 +282,28 @@ class OpenAIGenerator:
             raise PermanentGenerationError(
                 "malformed_output", f"the answer is {reason}; raw answer: {raw}"
             ) from None
-        usage = completion.usage
         return GeneratedItem(
             stem=answer.stem,
             options=answer.options,
             answer=answer.answer,
             rationale=answer.rationale,
-            usage=None
-            if usage is None
-            else TokenUsage(
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                total_tokens=usage.total_tokens,
-            ),
+            usage=_usage(completion),
         )
+
+
+def _usage(completion: ChatCompletion) -> TokenUsage | None:
+    usage = completion.usage
+    if usage is None:
+        return None
+    return TokenUsage(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+    )
+
+
+def _cut(choice: Any) -> str:
+    return " (cut off at the token limit)" if choice.finish_reason == "length" else ""
 
 
 def retry_after(headers: Any) -> float | None:

@@ -55,6 +55,8 @@ FORM_DEFAULTS: dict[str, str] = {
     "learning_objective": "",
     "temperature": "0.7",
     "requests_per_minute": "",
+    "review": "on",
+    "review_model": "",
 }
 _INTEGERS = ("count", "concurrency")
 #: The fields of each generator's fieldset: (whole numbers, fractions 0..1, other numbers).
@@ -213,6 +215,10 @@ def _openai_options(
         "learning_objective": values["learning_objective"] or None,
         "temperature": numbers["temperature"],
         "requests_per_minute": optional["requests_per_minute"],
+        # Checked by default: a faculty member gets reviewed items unless they opt out.
+        "review": {"enabled": True, "model": values["review_model"] or None}
+        if values["review"] == "on"
+        else {"enabled": False},
     }
 
 
@@ -222,6 +228,8 @@ def _form_field(loc: tuple[int | str, ...]) -> str:
         return "latency_max" if parts[-1] == "1" else "latency_min"
     if parts == ["generator_options"]:
         return "latency_max"
+    if parts[:2] == ["generator_options", "review"]:
+        return "review_model" if parts[-1] == "model" else "review"
     return parts[-1] if parts else "form"
 
 

@@ -171,11 +171,13 @@ class BatchState:
                 self.reasons.pop(key, None)
 
     def add_usage(self, result: GeneratedItem | None) -> None:
-        if result is not None and result.usage is not None:
-            used = result.usage
-            self.usage[0] += used.prompt_tokens
-            self.usage[1] += used.completion_tokens
-            self.usage[2] += used.total_tokens
+        """Count the tokens of the item's generation and of its blind review."""
+        if result is not None:
+            for used in (result.usage, result.review.usage if result.review else None):
+                if used is not None:
+                    self.usage[0] += used.prompt_tokens
+                    self.usage[1] += used.completion_tokens
+                    self.usage[2] += used.total_tokens
 
     def apply(self, change: ItemChange, now: float) -> bool:
         """Apply one item change if the item is in the state it expects; False when

@@ -112,6 +112,19 @@ class DemoOptions(Strict):
         return self
 
 
+class ReviewOptions(Strict):
+    """The blind review of an ``openai`` batch: after an item passes the rules, a second
+    request shows the model the item without its key and asks for its answer and flaws."""
+
+    enabled: bool = Field(default=True, strict=True)
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Model of the review requests; the batch's generation model when unset.",
+    )
+
+
 class OpenAIOptions(Strict):
     """Options of the ``openai`` generator (any OpenAI-compatible Chat Completions endpoint).
 
@@ -131,6 +144,15 @@ class OpenAIOptions(Strict):
         description="This batch's request-rate limit; the server's "
         "`openai_requests_per_minute` when unset.",
     )
+    review: ReviewOptions | None = Field(
+        default=None,
+        description="Blind review of every item that passes the rules; off when omitted.",
+    )
+
+    @property
+    def reviewing(self) -> bool:
+        """True when the batch's items get a blind review."""
+        return self.review is not None and self.review.enabled
 
 
 class EarlyStop(Strict):
@@ -266,6 +288,9 @@ class BatchConfig(Strict):
             return handler(data)  # the unknown generator is the error reported
         raw = data.get("generator_options")
         problems: list[InitErrorDetails] = []
+        if options_model is DemoOptions and isinstance(raw, dict) and "review" in raw:
+            problems.append(_review_unavailable(raw["review"]))
+            raw = {key: value for key, value in raw.items() if key != "review"}
         if raw is None:
             data = {**data, "generator_options": options_model()}
         elif not isinstance(raw, options_model):
@@ -274,7 +299,7 @@ class BatchConfig(Strict):
             try:
                 data = {**data, "generator_options": options_model.model_validate(raw)}
             except ValidationError as error:
-                problems = _details(error, ("generator_options",))
+                problems = [*problems, *_details(error, ("generator_options",))]
                 data = {**data, "generator_options": options_model()}
         try:
             config = handler(data)
@@ -315,6 +340,18 @@ def _bad_text(value: Any, where: tuple[str | int, ...]) -> tuple[tuple[str | int
 def max_items_bound(count: int) -> int:
     """The highest attempt cap a ``valid`` batch of ``count`` items may have."""
     return min(10 * count, MAX_ATTEMPT_ITEMS)
+
+
+def _review_unavailable(value: object) -> InitErrorDetails:
+    message = (
+        "blind review needs a model: it is only available for the openai generator, "
+        "and demo items are sample content with no model to review them"
+    )
+    return InitErrorDetails(
+        type=PydanticCustomError("review_unavailable", message),
+        loc=("generator_options", "review"),
+        input=value,
+    )
 
 
 def _field_error(field: str | tuple[str | int, ...], message: str) -> ValidationError:

@@ -47,6 +47,22 @@ class TokenUsage(BaseModel):
     total_tokens: int = Field(ge=0)
 
 
+class ItemReview(BaseModel):
+    """What a blind reviewer (a second model call that is not told the key) made of an item.
+
+    ``answer`` is the reviewer's single best answer and ``correct`` every option it judged
+    correct (keys normalised like the item's); ``agrees`` is true when its answer is the key
+    and it judged no other option correct. ``flaws`` are the item-writing problems it named.
+    """
+
+    model: str | None = None
+    answer: str | None = None
+    correct: list[str] = Field(default_factory=list)
+    flaws: list[str] = Field(default_factory=list)
+    agrees: bool = False
+    usage: TokenUsage | None = Field(default=None, description="Tokens the review request used.")
+
+
 class GeneratedItem(BaseModel):
     """What a generator returns: one multiple-choice question."""
 
@@ -56,6 +72,9 @@ class GeneratedItem(BaseModel):
     rationale: str
     usage: TokenUsage | None = Field(
         default=None, description="Tokens the request that produced the item used (real models)."
+    )
+    review: ItemReview | None = Field(
+        default=None, description="The blind review of the item, when its batch asked for one."
     )
 
     @field_validator("answer")

@@ -174,9 +174,10 @@ class StemIndex:
         self._counts: dict[str, int] = {}
         self._exact: dict[str, int] = {}
         self._last: tuple[str, Normalised, StemMatch | None] | None = None
+        self._withdrawn: set[int] = set()
 
     def __len__(self) -> int:
-        return len(self._words)
+        return len(self._words) - len(self._withdrawn)
 
     def add(self, stem: str, label: str) -> str:
         """Remember a passed stem under ``label``; its key (an exact repeat keeps the first
@@ -195,6 +196,18 @@ class StemIndex:
             self._postings.setdefault(word, {}).setdefault(total, []).append(position)
             counts[word] = counts.get(word, 0) + 1
         return words.key
+
+    def withdraw(self, label: str) -> None:
+        """Forget the stem added under ``label`` (an item that failed after its stem was
+        reserved, such as one its blind review rejected)."""
+        for position in range(len(self._labels) - 1, -1, -1):
+            if self._labels[position] == label and position not in self._withdrawn:
+                self._withdrawn.add(position)
+                key = self._words[position].key
+                if self._exact.get(key) == position:
+                    del self._exact[key]
+                self._last = None
+                return
 
     def find(self, stem: str) -> StemMatch | None:
         """The earliest stem with the same key, else the most similar one at or above the
@@ -216,7 +229,10 @@ class StemIndex:
         # similarity ≥ t  ⇔  shared × (1 + t) ≥ t × (both totals): no division per stem.
         threshold, elements, negative = self.threshold, words.elements, words.negative
         best, best_shared, best_union = -1, 0, 1
+        withdrawn = self._withdrawn
         for position in self._candidates(words):
+            if position in withdrawn:
+                continue
             other = self._words[position]
             shared = len(elements & other.elements)
             union = total + len(other.elements) - shared
