@@ -33,6 +33,7 @@ from bulkgen.errors import (
     InvalidCursor,
     NotFound,
     PermanentGenerationError,
+    StorageUnavailable,
     TransientGenerationError,
 )
 from bulkgen.export import ExportFormat
@@ -91,6 +92,7 @@ __all__ = [
     "ProgressSnapshot",
     "Services",
     "Settings",
+    "StorageUnavailable",
     "StreamEvent",
     "TransientGenerationError",
     "__version__",

@@ -6,13 +6,14 @@
     ├── Conflict            an action the batch's current state does not allow
     ├── InvalidConfig       a batch config this server cannot run (a 422 naming the field)
     ├── Busy                the server holds as many streams as it may (a 503)
+    ├── StorageUnavailable  the database cannot be written now (a 503)
     └── GenerationError     a generator could not produce an item
         ├── TransientGenerationError   worth another attempt (timeouts, rate limits)
         └── PermanentGenerationError   retrying will not help (malformed output, refusals)
 
 The HTTP layer maps NotFound to 404, InvalidCursor to 400, Conflict to 409,
-InvalidConfig to 422 and Busy to 503 with ``Retry-After``; generation errors never reach
-HTTP, they end up in the failed item's error details.
+InvalidConfig to 422, Busy and StorageUnavailable to 503 with ``Retry-After``;
+generation errors never reach HTTP, they end up in the failed item's error details.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class Busy(BulkgenError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StorageUnavailable(BulkgenError):
+    """The database cannot be written now (a full disk, a read-only or deleted file, an
+    unreachable server); the message says which. Work waits and resumes by itself."""
 
 
 class GenerationError(BulkgenError):

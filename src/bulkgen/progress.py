@@ -180,6 +180,8 @@ class ProgressState:
     valid: ValidTarget | None = None
     pause: PauseInfo | None = None
     backoff_until: float | None = None
+    #: This process cannot write to the database: why (set by the reader, not stored).
+    storage_fault: str | None = None
 
     def snapshot(self, now: float) -> ProgressSnapshot:
         """The batch's progress as of ``now``."""
@@ -195,6 +197,7 @@ class ProgressState:
             valid=self.valid,
             pause=self.pause,
             backoff_until=self.backoff_until,
+            storage_fault=self.storage_fault,
         )
 
 
@@ -211,6 +214,7 @@ def snapshot(
     valid: ValidTarget | None = None,
     pause: PauseInfo | None = None,
     backoff_until: float | None = None,
+    storage_fault: str | None = None,
 ) -> ProgressSnapshot:
     """The progress snapshot of a batch as of ``now``.
 
@@ -218,7 +222,8 @@ def snapshot(
     ``failure_reasons`` (failed items per reason key) are shown most frequent first.
     ``valid`` is the target of a batch in mode ``valid`` (see the module docstring).
     ``pause`` is shown while the batch is paused, ``backoff_until`` (a provider's
-    ``Retry-After``, epoch seconds) while the batch runs and the time is still ahead.
+    ``Retry-After``, epoch seconds) while the batch runs and the time is still ahead;
+    ``storage_fault`` (why the database takes no writes) while the batch is unfinished.
     """
     window = ProgressWindow(tuple(finishes))
     as_of = finished_at if finished_at is not None and status.finished else now
@@ -260,6 +265,7 @@ def snapshot(
         last_finished_at=from_epoch(max(finishes)) if finishes else None,
         stalled=running and window.stalled(now),
         backoff_until=from_epoch(backoff_until) if backing_off else None,
+        storage_fault=None if status.finished else storage_fault,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bulkgen import metrics
 from bulkgen.errors import InvalidCursor
@@ -21,13 +21,15 @@ from bulkgen.generation.workers import Workers
 from bulkgen.live import FeedHub, batches_frames, viewer_frames
 from bulkgen.live.limits import MIN_STREAMS, StreamLimits, default_stream_cap
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
+from bulkgen.log.faults import DatabaseFile
 from bulkgen.models import Batch, BatchConfig, BatchStatus, Item, ItemStatus, Page, from_epoch
 from bulkgen.settings import Settings
 
 
-def batch_view(record: BatchRecord, now: float) -> Batch:
-    """The batch as the API shows it, with its progress as of ``now``."""
-    progress = record.progress
+def batch_view(record: BatchRecord, now: float, storage_fault: str | None = None) -> Batch:
+    """The batch as the API shows it, with its progress as of ``now`` (and the storage
+    fault that holds its writes back, if any)."""
+    progress = replace(record.progress, storage_fault=storage_fault)
     return Batch(
         id=record.id,
         title=record.title,
@@ -76,7 +78,8 @@ class Services:
             await bus.start()
         else:
             bus = LocalBus()
-        log = EventLog(store, bus, max_group=settings.writer_max_group)
+        database_file = DatabaseFile.of(settings.sqlalchemy_url)
+        log = EventLog(store, bus, max_group=settings.writer_max_group, database_file=database_file)
         log.start()
         runner: Runner | QueueRunner
         workers = None
@@ -94,6 +97,7 @@ class Services:
             cache_size=settings.recent_event_cache,
             progress_interval=settings.progress_interval_seconds,
             poll_seconds=settings.feed_poll_seconds,
+            storage_fault=log.fault_reason,
         )
         limits = StreamLimits(
             settings.max_streams or default_stream_cap(), settings.max_streams_per_user
@@ -114,8 +118,12 @@ class Services:
         await self.store.close()
 
     def health(self) -> dict[str, object]:
-        """Liveness: what this process runs, without asking the database."""
-        return {"running_batches": len(self.runner.running)}
+        """Liveness: what this process runs, and whether its writes fail, without asking
+        the database."""
+        fault = self.log.fault_reason()
+        return {"running_batches": len(self.runner.running)} | (
+            {"storage_fault": fault} if fault is not None else {}
+        )
 
     async def check_database(self) -> None:
         """Raises when the database cannot be reached."""
@@ -134,13 +142,13 @@ class Services:
 
     async def get_batch(self, owner: str, batch_id: str) -> Batch:
         record = await self.store.get_batch(batch_id, owner)
-        return batch_view(record, time.time())
+        return batch_view(record, time.time(), self.log.fault_reason())
 
     async def list_batches(self, owner: str, *, limit: int, offset: int) -> Page[Batch]:
         """The owner's batches, newest first, each with its progress."""
         records, total = await self.store.list_batches(owner, limit=limit, offset=offset)
         now = time.time()
-        batches = [batch_view(record, now) for record in records]
+        batches = [batch_view(record, now, self.log.fault_reason()) for record in records]
         return Page[Batch](items=batches, total=total, limit=limit, offset=offset)
 
     async def list_items(
@@ -164,7 +172,7 @@ class Services:
         """The batch and its latest ``limit`` started items, as of one moment of its log
         (a page renders both, then follows the stream from ``last_event_id``)."""
         record, items = await self.store.batch_with_items(batch_id, owner, limit=limit)
-        return batch_view(record, time.time()), items
+        return batch_view(record, time.time(), self.log.fault_reason()), items
 
     async def passed_items(self, owner: str, batch_id: str, *, page: int = 500) -> list[Item]:
         """Every completed item in index order, read in pages.
@@ -239,14 +247,14 @@ class Services:
     async def cancel_batch(self, owner: str, batch_id: str) -> Batch:
         await self.store.get_batch(batch_id, owner)
         record = await self.runner.cancel(batch_id)
-        return batch_view(record, time.time())
+        return batch_view(record, time.time(), self.log.fault_reason())
 
     async def pause_batch(self, owner: str, batch_id: str) -> Batch:
         """Stop scheduling the batch's items; those being generated finish normally."""
         await self.store.get_batch(batch_id, owner)
         record = await self.log.pause(batch_id)
         self.runner.hold(batch_id)
-        return batch_view(record, time.time())
+        return batch_view(record, time.time(), self.log.fault_reason())
 
     async def resume_batch(self, owner: str, batch_id: str) -> Batch:
         """Run a paused batch again."""

@@ -135,9 +135,14 @@ def serve_command(
         )
         raise typer.Exit(2)
     _check_port(settings)
+    # A file that vanished (deleted, another folder) is not mistaken for an empty history.
+    new = settings.database_url is None and not settings.database.exists()
     _with_database(settings, _migrate(settings))  # a database it cannot use: one line, exit 1
     if settings.log_format == "text":  # in JSON, every line on stderr is a log record
-        console.print(f"bulkgen serving on {base_url(settings)} (database: {_where(settings)})")
+        fresh = ", a new file: no earlier batches" if new else ""
+        console.print(
+            f"bulkgen serving on {base_url(settings)} (database: {_where(settings)}{fresh})"
+        )
     asyncio.run(serve(settings))
 
 

@@ -10,13 +10,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 
 from bulkgen import __version__
-from bulkgen.errors import Busy, Conflict, InvalidConfig, InvalidCursor, NotFound
+from bulkgen.errors import (
+    Busy,
+    Conflict,
+    InvalidConfig,
+    InvalidCursor,
+    NotFound,
+    StorageUnavailable,
+)
 from bulkgen.generation.runner import GeneratorFactory
 from bulkgen.http import batches, ops, pages, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
 from bulkgen.http.edge import BodyLimitMiddleware, method_not_allowed, validation_error
+from bulkgen.log.faults import storage_problem
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -56,6 +65,8 @@ def create_app(
     app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(InvalidConfig, _invalid_config)
     app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(StorageUnavailable, _storage)
+    app.add_exception_handler(DBAPIError, _storage)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(405, method_not_allowed)
     return app
@@ -90,11 +101,25 @@ async def _invalid_config(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": [problem]}, status_code=422)
 
 
+#: What a request refused for a storage fault is told to wait, in seconds.
+STORAGE_RETRY_AFTER_SECONDS = 5
+
+
 async def _busy(_request: Request, error: Exception) -> JSONResponse:
     """A ``503`` that says when to come back."""
     retry_after = error.retry_after if isinstance(error, Busy) else 5
     return JSONResponse(
         {"detail": str(error)}, status_code=503, headers={"Retry-After": str(retry_after)}
+    )
+
+
+async def _storage(_request: Request, error: Exception) -> JSONResponse:
+    """A ``503`` naming the storage fault: the request can succeed once it clears."""
+    reason = str(error) if isinstance(error, StorageUnavailable) else storage_problem(error)
+    return JSONResponse(
+        {"detail": f"the database cannot be used right now: {reason}; try again later"},
+        status_code=503,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
     )
 
 

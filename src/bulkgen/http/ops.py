@@ -2,13 +2,14 @@
 
 ``/health`` answers as long as the process serves requests (it never waits on the
 database, so a slow database does not get a live process restarted); ``/ready`` says
-whether the database answers, so a load balancer sends traffic elsewhere while it does not;
-``/metrics`` is for Prometheus.
+whether the database answers and takes writes, so a load balancer sends traffic
+elsewhere while it does not; ``/metrics`` is for Prometheus.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -26,7 +27,7 @@ MAX_REASON = 200
 
 UNREACHABLE: dict[int | str, dict[str, Any]] = {
     503: {
-        "description": "The database did not answer",
+        "description": "The database did not answer, or does not take writes",
         "content": {"application/json": {"example": {"detail": "database unreachable: <reason>"}}},
     }
 }
@@ -40,12 +41,19 @@ async def health(services: ServicesDep) -> dict[str, object]:
 
 @router.get("/ready", responses=UNREACHABLE)
 async def ready(services: ServicesDep) -> Response:
-    """Readiness: the database answered within the bound."""
+    """Readiness: the database answered within the bound, and takes writes."""
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             await services.check_database()
     except Exception as error:
         return unreachable(error)
+    fault = services.log.fault
+    if fault is not None:
+        since = max(time.time() - fault.since, 0.0)
+        return JSONResponse(
+            {"detail": f"database cannot be written: {fault.reason} (for {since:.0f} s)"},
+            status_code=503,
+        )
     return JSONResponse({"status": "ready"})
 
 

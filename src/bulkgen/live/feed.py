@@ -18,8 +18,8 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from itertools import islice
 
 from bulkgen.events import BatchProgress, dump, progress_event
@@ -57,9 +57,11 @@ class BatchFeed:
         cache_size: int,
         progress_interval: float,
         poll_seconds: float = 1.0,
+        storage_fault: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.batch_id = batch_id
         self._poll_seconds = poll_seconds
+        self._storage_fault = storage_fault
         self._store = store
         self._bus = bus
         self._frames: deque[tuple[int, bytes]] = deque(maxlen=cache_size)
@@ -104,8 +106,14 @@ class BatchFeed:
             self._joined[cursor] = chunk
         return chunk, self.high
 
-    async def start(self) -> None:
+    async def _read_state(self) -> ProgressState:
+        """The batch's progress state, with this process's storage fault, if any."""
         state = await self._store.progress_state(self.batch_id)
+        fault = self._storage_fault()
+        return state if fault is None else replace(state, storage_fault=fault)
+
+    async def start(self) -> None:
+        state = await self._read_state()
         self.high = state.last_seq
         self._publish_progress(state, time.time())
         self._task = asyncio.create_task(self._follow(), name=f"bulkgen-feed-{self.batch_id}")
@@ -132,7 +140,7 @@ class BatchFeed:
 
     async def refresh(self, *, force_progress: bool = False) -> None:
         """Read what the log gained since the last refresh and tell the viewers."""
-        state = await self._store.progress_state(self.batch_id)
+        state = await self._read_state()
         grew = state.last_seq > self.high
         while self.high < state.last_seq:
             page = await self._store.read_events(
@@ -153,7 +161,9 @@ class BatchFeed:
         # A state change without a new event (a batch starting to run, a provider's
         # back-off) is news too: control actions wake the feed through the bus.
         changed = state != self._state
-        if changed_status or (due and (grew or force_progress or changed)):
+        # A storage fault that starts or ends is news at once, like a new status.
+        changed_fault = self._state is not None and state.storage_fault != self._state.storage_fault
+        if changed_status or changed_fault or (due and (grew or force_progress or changed)):
             self._publish_progress(state, now)
         if grew or changed_status:
             self._notify()
@@ -185,10 +195,12 @@ class FeedHub:
         cache_size: int,
         progress_interval: float,
         poll_seconds: float = 1.0,
+        storage_fault: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._store = store
         self._bus = bus
         self._poll_seconds = poll_seconds
+        self._storage_fault = storage_fault
         self._cache_size = cache_size
         self._progress_interval = progress_interval
         self._feeds: dict[str, BatchFeed] = {}
@@ -224,6 +236,7 @@ class FeedHub:
                 cache_size=self._cache_size,
                 progress_interval=self._progress_interval,
                 poll_seconds=self._poll_seconds,
+                storage_fault=self._storage_fault,
             )
             await feed.start()
         except BaseException as error:

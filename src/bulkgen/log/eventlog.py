@@ -28,7 +28,9 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
+from bulkgen.errors import StorageUnavailable
 from bulkgen.log.bus import Bus
+from bulkgen.log.faults import DatabaseFile, StorageFault, storage_problem
 from bulkgen.log.store import (
     Applied,
     BatchRecord,
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _RETRY_CAP_SECONDS = 5.0
+#: How often a closing log looks again whether a storage fault holds its last writes.
+_CLOSE_CHECK_SECONDS = 1.0
 
 #: What :meth:`EventLog.submit` returns: resolved with what the commit applied.
 Receipt = asyncio.Future[Applied]
@@ -93,6 +97,7 @@ class EventLog:
         *,
         max_group: int,
         clock: Callable[[], float] = time.time,
+        database_file: DatabaseFile | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
@@ -105,16 +110,30 @@ class EventLog:
         #: Transactions and item changes committed (for benchmarks and tests).
         self.transactions = 0
         self.changes = 0
+        #: Writes are failing (a full disk, a read-only or deleted file): why, since when.
+        self.fault: StorageFault | None = None
+        self._file = database_file
+        #: The writer holds a group it could not write and tries again.
+        self._retrying = False
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="bulkgen-event-log")
 
     async def close(self) -> None:
-        """Commit what is queued, then stop."""
+        """Commit what is queued, then stop; while the database takes no writes, stop
+        without them (items left in progress are put back to pending at the next start)."""
         if self._task is None:
             return
-        await self.flush()
+        marker = _Flush()
+        await self._queue.put(marker)
+        while not marker.done.done():
+            await asyncio.wait([marker.done], timeout=_CLOSE_CHECK_SECONDS)
+            if not marker.done.done() and self._retrying and self.fault is not None:
+                log.error(
+                    "stopping with %d writes not done: %s", self._queue.qsize(), self.fault.reason
+                )
+                break
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -220,6 +239,10 @@ class EventLog:
         *,
         urgent: bool = True,
     ) -> T:
+        if self._retrying and self.fault is not None:
+            # Behind a group the database will not take, the command would wait for as
+            # long as the fault lasts: the caller hears about the fault now instead.
+            raise StorageUnavailable(self.fault.reason)
         command = _Command(run, batch_ids, urgent)
         await self._queue.put(command)
         return await command.done
@@ -259,12 +282,16 @@ class EventLog:
         delay = 0.05
         while True:
             try:
+                self._check_file()
                 applied = await self._store.apply(changes, self._clock())
+                self._recovered()
                 break
-            except DBAPIError:
+            except (DBAPIError, StorageUnavailable) as error:
                 # Nothing is dropped: the same group is written again once the database
                 # answers (a locked or full disk, a restarting database server).
-                log.exception("writing %d changes failed; retrying in %.2fs", len(changes), delay)
+                self._failing(error)
+                self._retrying = True
+                log.error("writing %d changes failed; retrying in %.2fs", len(changes), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_CAP_SECONDS)
             except Exception:
@@ -284,10 +311,17 @@ class EventLog:
 
     async def _execute(self, command: _Command[Any]) -> None:
         try:
+            self._check_file()
             result = await command.run(self._clock())
+            self._recovered()
         except asyncio.CancelledError:
             command.done.cancel()
             raise
+        except (DBAPIError, StorageUnavailable) as error:
+            self._failing(error)
+            if not command.done.done():
+                command.done.set_exception(StorageUnavailable(self.fault_reason() or ""))
+            return
         except Exception as error:
             # Conflict, NotFound, a database error: the caller's to handle.
             if not command.done.done():
@@ -299,6 +333,36 @@ class EventLog:
         await self._publish(command.batch_ids(result), urgent=command.urgent)
         if not command.done.done():
             command.done.set_result(result)
+
+    # -- storage faults ----------------------------------------------------------------
+
+    def fault_reason(self) -> str | None:
+        """Why writes are failing now; None while they succeed."""
+        return None if self.fault is None else self.fault.reason
+
+    def _check_file(self) -> None:
+        """Raise :class:`StorageUnavailable` when the SQLite file is gone or replaced."""
+        if self._file is None:
+            return
+        problem = self._file.problem()  # one stat() per transaction
+        if problem is not None:
+            raise StorageUnavailable(problem)
+
+    def _failing(self, error: Exception) -> None:
+        reason = str(error) if isinstance(error, StorageUnavailable) else storage_problem(error)
+        if self.fault is None or self.fault.reason != reason:
+            log.error("cannot write to the database: %s", reason, exc_info=error)
+            self.fault = StorageFault(reason, self._clock())
+
+    def _recovered(self) -> None:
+        self._retrying = False
+        if self.fault is not None:
+            log.warning(
+                "the database takes writes again after %.1fs (%s)",
+                self._clock() - self.fault.since,
+                self.fault.reason,
+            )
+            self.fault = None
 
     async def _publish(self, batch_ids: Iterable[str], *, urgent: bool) -> None:
         for batch_id in batch_ids:

@@ -93,6 +93,11 @@ class ProgressSnapshot(BaseModel):
         default=None,
         description="Running: the provider asked (Retry-After) to wait until this time.",
     )
+    storage_fault: str | None = Field(
+        default=None,
+        description="Unfinished: the database takes no writes now (why, for example "
+        "`the disk is full`); finished items wait in memory and are saved once it does.",
+    )
 
 
 class Batch(BaseModel):

@@ -78,6 +78,7 @@ export class ProgressView {
     this.resumeButton = part(root, "[data-action=resume-batch]", HTMLButtonElement);
     this.pauseBanner = part(root, "[data-role=pause-banner]", HTMLElement);
     this.stall = part(root, "[data-role=stall]", HTMLElement);
+    this.storage = part(root, "[data-role=storage]", HTMLElement);
     this.actionMessage = part(root, "[data-role=action-message]", HTMLElement);
     this.reasons = new FailureReasons(part(root, "[data-role=reasons]", HTMLElement), (reason) =>
       void this.act("retry", reason),
@@ -166,7 +167,8 @@ export class ProgressView {
   }
 
   /**
-   * "Stalled — no item finished for 1 min 20 s", ticking, and the provider's back-off.
+   * "Stalled — no item finished for 1 min 20 s", ticking, the provider's back-off, and a
+   * database that takes no writes.
    * Only while running; the server decides when a batch is stalled.
    */
   showStall() {
@@ -187,6 +189,9 @@ export class ProgressView {
         : "",
     );
     this.stall.hidden = !stalled && !waiting;
+    const fault = snapshot.storage_fault ?? null;
+    setText(part(this.storage, "[data-role=storage-text]", HTMLElement), fault ?? "");
+    this.storage.hidden = fault === null;
   }
 
   /** @param {StreamState} state */

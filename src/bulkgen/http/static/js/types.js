@@ -114,6 +114,7 @@
  * @property {string | null} [last_finished_at] when the latest item of the current run finished
  * @property {boolean} [stalled] running, and no finish for far longer than the rate predicts
  * @property {string | null} [backoff_until] the provider asked to wait until then (running)
+ * @property {string | null} [storage_fault] the database takes no writes now: why (unfinished)
  */
 
 /**
