@@ -162,6 +162,28 @@ async def test_a_review_endpoint_of_its_own_learns_its_own_mode(fake: FakeOpenAI
     assert fake.modes() == ["json_schema"]
 
 
+async def test_an_endpoint_refusing_max_tokens_gets_max_completion_tokens(
+    fake: FakeOpenAI,
+) -> None:
+    fake.refuses_max_tokens = True
+    made = generator(fake.url + "/v1", max_tokens=900)
+    try:
+        for index in range(2):
+            assert isinstance(await made.generate(request(index)), GeneratedItem)
+    finally:
+        await made.aclose()
+    limits = [
+        {key: r.body[key] for key in ("max_tokens", "max_completion_tokens") if key in r.body}
+        for r in fake.requests
+    ]
+    assert limits == [
+        {"max_tokens": 900},
+        {"max_completion_tokens": 900},
+        {"max_completion_tokens": 900},
+    ]
+    assert fake.modes() == ["json_schema"] * 3  # the output mode is not touched
+
+
 async def test_a_400_about_something_else_is_a_bad_request_without_fallback(
     fake: FakeOpenAI,
 ) -> None:

@@ -6,7 +6,8 @@ MCQ numbered by the request. A reply can misbehave the way real endpoints do: a 
 prose-wrapped answer, the item in a tool call, a refusal, a ``finish_reason`` of
 ``content_filter`` or ``length``, or a body that is no completion at all (an HTML page with
 status 200). ``refused_formats`` makes the server refuse those ``response_format`` types
-with a 400, like an older vLLM or llama.cpp server, before any script runs. Blind review
+with a 400, like an older vLLM or llama.cpp server, and ``refuses_max_tokens`` the
+``max_tokens`` parameter, like OpenAI's reasoning models, before any script runs. Blind review
 requests (their response format is named ``item_review``, or their prompt is a
 reviewer's) have their own queue (``push_review``) and script (``review_script``,
 numbered among reviews); by default the reviewer agrees with the key of :func:`item`.
@@ -49,6 +50,14 @@ REFUSED_FORMAT = {
     "'msg': \"Input should be 'text' or 'json_object'\"}]",
     "type": "BadRequestError",
     "code": 400,
+}
+#: What OpenAI answers when a reasoning model is sent ``max_tokens``.
+REFUSED_MAX_TOKENS = {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+    "Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error",
+    "param": "max_tokens",
+    "code": "unsupported_parameter",
 }
 REVIEW_USAGE = (60, 15)  # … and of every review answered by ``review``
 
@@ -230,6 +239,8 @@ class FakeOpenAI:
         self.requests: list[Recorded] = []
         #: ``response_format`` types answered with a 400 (``json_schema``, ``json_object``).
         self.refused_formats: set[str] = set()
+        #: Answer a request that sets ``max_tokens`` with a 400, as OpenAI's reasoning models do.
+        self.refuses_max_tokens = False
         self._lock = threading.Lock()
         app = Starlette(
             routes=[
@@ -291,6 +302,8 @@ class FakeOpenAI:
             number = len(self.requests)
             if recorded.mode in self.refused_formats:
                 return JSONResponse(REFUSED_FORMAT, 400)
+            if self.refuses_max_tokens and "max_tokens" in body:
+                return JSONResponse({"error": REFUSED_MAX_TOKENS}, 400)
             queue = self.review_queue if reviewing else self.queue
             reply = queue.popleft() if queue else None
             reviews = sum(r.is_review for r in self.requests)

@@ -11,6 +11,10 @@ of the batch run, so later requests go straight to the mode it accepts; the fall
 part of the attempt it happens in. :mod:`bulkgen.generation.answers` reads whatever comes
 back tolerantly.
 
+The answer's token limit is sent as ``max_tokens``; an endpoint that refuses that name (as
+OpenAI's reasoning models do, asking for ``max_completion_tokens``) is asked again with the
+other name, remembered the same way.
+
 The ``openai_timeout_seconds`` setting is a deadline on each request as a whole
 (connecting, sending, the response headers and the body): a server that trickles its
 answer a byte at a time cannot stretch it the way it stretches a per-read timeout.
@@ -38,6 +42,7 @@ from bulkgen.generation.outcomes import (
     provider_text,
     status_error,
     timeout_error,
+    token_limit_refused,
     transport_error,
 )
 from bulkgen.generation.ratelimit import Limiter
@@ -76,11 +81,12 @@ class StructuredPrompt:
 
 
 class _Refused(Exception):
-    """The endpoint refused the request's ``response_format``."""
+    """The endpoint refused the request's ``response_format`` (or its ``max_tokens``)."""
 
-    def __init__(self, said: str) -> None:
+    def __init__(self, said: str, *, of_limit: bool = False) -> None:
         super().__init__(said)
         self.said = said
+        self.of_limit = of_limit
 
 
 class ChatEndpoint:
@@ -95,6 +101,8 @@ class ChatEndpoint:
         self._scrub = scrub
         #: The mode the next request asks with: moves down the chain, never back up.
         self.mode = OutputMode.JSON_SCHEMA
+        #: The name the endpoint takes the answer's token limit under.
+        self.limit_param = "max_tokens"
 
     async def complete(self, prompt: StructuredPrompt, **params: Any) -> dict[str, Any]:
         """The JSON of one chat completion for ``prompt``, falling back through the output
@@ -104,7 +112,11 @@ class ChatEndpoint:
             try:
                 return await self._send(mode, prompt, params)
             except _Refused as refused:
-                self._fall_back(mode, refused.said)
+                if refused.of_limit:
+                    log.warning("the endpoint refused max_tokens (%s)", refused.said)
+                    self.limit_param = "max_completion_tokens"
+                else:
+                    self._fall_back(mode, refused.said)
 
     async def close(self) -> None:
         await self._client.close()
@@ -128,6 +140,9 @@ class ChatEndpoint:
             params,
             messages=prompt.messages(None if mode is OutputMode.JSON_SCHEMA else prompt.schema),
         )
+        limit = request.pop("max_tokens", None)
+        if limit is not None:
+            request[self.limit_param] = limit
         if mode is OutputMode.JSON_SCHEMA:
             request["response_format"] = {
                 "type": "json_schema",
@@ -142,8 +157,14 @@ class ChatEndpoint:
         except TimeoutError:
             raise timeout_error(self._timeout) from None
         except openai.APIStatusError as error:
+            said = bounded(self._scrub(provider_text(error)), MAX_PROVIDER_MESSAGE)
+            if (
+                limit is not None
+                and self.limit_param == "max_tokens"
+                and token_limit_refused(error)
+            ):
+                raise _Refused(said, of_limit=True) from None
             if mode is not OutputMode.PROMPT and format_refused(error):
-                said = bounded(self._scrub(provider_text(error)), MAX_PROVIDER_MESSAGE)
                 raise _Refused(said) from None
             mapped = status_error(error, self._scrub, model=str(params.get("model")))
             if isinstance(mapped, TransientGenerationError) and mapped.retry_after:

@@ -50,6 +50,7 @@ __all__ = [
     "retry_after",
     "status_error",
     "timeout_error",
+    "token_limit_refused",
     "transport_error",
     "unreadable_error",
     "usage_of",
@@ -114,6 +115,13 @@ def format_refused(error: openai.APIStatusError) -> bool:
     if error.param == "response_format":
         return True
     return bool(_FORMAT.search(provider_text(error)))
+
+
+def token_limit_refused(error: openai.APIStatusError) -> bool:
+    """True when a 400 refuses ``max_tokens`` and asks for ``max_completion_tokens``."""
+    if error.status_code not in (400, 422):
+        return False
+    return error.param == "max_tokens" or "max_completion_tokens" in provider_text(error)
 
 
 def status_error(error: openai.APIStatusError, scrub: Scrub, *, model: str) -> GenerationError:
