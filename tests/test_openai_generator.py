@@ -122,6 +122,12 @@ async def test_a_valid_answer_is_an_item_with_its_usage(fake: FakeOpenAI) -> Non
     schema = response_format["json_schema"]["schema"]
     assert schema["required"] == ["stem", "options", "answer", "rationale"]
     assert schema["additionalProperties"] is False
+    assert sent.body["max_tokens"] == 2048  # the default bounds every answer
+
+
+async def test_max_tokens_is_the_batch_s_option(fake: FakeOpenAI) -> None:
+    await one(fake, ok(1), max_tokens=700)
+    assert fake.requests[0].body["max_tokens"] == 700
 
 
 async def test_the_batch_model_overrides_the_default(fake: FakeOpenAI) -> None:
@@ -239,13 +245,13 @@ async def test_auth_errors_are_permanent_and_never_repeat_the_key(
     assert "SECRET" not in error.message
 
 
-@pytest.mark.parametrize("status", [400, 404, 422])
+@pytest.mark.parametrize("status", [400, 409, 422])
 async def test_other_4xx_are_permanent_bad_requests(fake: FakeOpenAI, status: int) -> None:
-    refused = Reply(status=status, error={"message": f"The model does not exist ({KEY})"})
+    refused = Reply(status=status, error={"message": f"messages[1] is too long ({KEY})"})
     error = await one(fake, refused)
     assert isinstance(error, PermanentGenerationError)
     assert error.kind == "bad_request"
-    assert "The model does not exist" in error.message
+    assert error.message == f"{status} from the provider: messages[1] is too long ([api key])"
     assert KEY not in error.message  # scrubbed wherever a provider echoes it
 
 
@@ -514,6 +520,10 @@ def test_openai_options_are_bounded_with_422s_naming_the_field(
         ({"learning_objective": "x" * 501}, "generator_options.learning_objective"),
         ({"requests_per_minute": 0}, "generator_options.requests_per_minute"),
         ({"requests_per_minute": 10_001}, "generator_options.requests_per_minute"),
+        ({"max_tokens": 63}, "generator_options.max_tokens"),
+        ({"max_tokens": 32_769}, "generator_options.max_tokens"),
+        ({"max_tokens": "2048"}, "generator_options.max_tokens"),
+        ({"max_tokens": 100.5}, "generator_options.max_tokens"),
         ({"seed": 7}, "generator_options.seed"),  # a demo option is unknown here
     ]
     with httpx.Client(base_url=live.url, timeout=60) as http:
@@ -530,6 +540,7 @@ def test_openai_options_are_bounded_with_422s_naming_the_field(
             "learning_objective": None,
             "temperature": 0.7,
             "requests_per_minute": None,
+            "max_tokens": 2048,
             "review": None,
         }
 

@@ -226,6 +226,7 @@ def test_the_form_offers_openai_only_with_a_key(make_server: Callable[..., LiveS
                 "learning_objective": "Trace blood through the heart",
                 "temperature": 0.2,
                 "requests_per_minute": 30,
+                "max_tokens": 2048,  # the option's default: the form does not ask
                 "review": {"enabled": True, "model": None},  # on unless unchecked
             }
             assert config["early_stop"]["enabled"] is True

@@ -198,8 +198,9 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         le=600,
-        description="Longest wait for one answer of the `openai` generator; a timeout is "
-        "retried like other transient errors.",
+        description="Deadline of each request of the `openai` generator as a whole "
+        "(connecting, headers and body), not a per-read timeout; a timeout is retried like "
+        "other transient errors.",
     )
     openai_requests_per_minute: int = Field(
         default=60,

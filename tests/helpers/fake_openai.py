@@ -2,8 +2,14 @@
 
 ``POST /v1/chat/completions`` answers each request with the next scripted :class:`Reply`
 (``push``), or with ``script(request, number)`` when the queue is empty; by default a valid
-MCQ numbered by the request. Blind review requests (their response format is named
-``item_review``) have their own queue (``push_review``) and script (``review_script``,
+MCQ numbered by the request. A reply can misbehave the way real endpoints do: a fenced or
+prose-wrapped answer, the item in a tool call, a refusal, a ``finish_reason`` of
+``content_filter`` or ``length``, or a body that is no completion at all (an HTML page with
+status 200). ``refused_formats`` makes the server refuse those ``response_format`` types
+with a 400, like an older vLLM or llama.cpp server, and ``refuses_max_tokens`` the
+``max_tokens`` parameter, like OpenAI's reasoning models, before any script runs. Blind review
+requests (their response format is named ``item_review``, or their prompt is a
+reviewer's) have their own queue (``push_review``) and script (``review_script``,
 numbered among reviews); by default the reviewer agrees with the key of :func:`item`.
 Every request is recorded (headers, JSON body, when it came and when it was answered), so
 tests can check what the client sent. With a ``gate``,
@@ -34,6 +40,25 @@ from helpers.gate import Gate
 from helpers.server import STARTUP_SECONDS, listening_socket
 
 USAGE = (120, 80)  # prompt and completion tokens of every successful answer
+#: How a blind review's system message begins, whatever its response format.
+REVIEWER_PROMPT = "You review multiple-choice exam questions"
+#: What an older vLLM answers to a response format it does not know (its error shape: the
+#: message at the top level, not under "error").
+REFUSED_FORMAT = {
+    "object": "error",
+    "message": "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\"}]",
+    "type": "BadRequestError",
+    "code": 400,
+}
+#: What OpenAI answers when a reasoning model is sent ``max_tokens``.
+REFUSED_MAX_TOKENS = {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+    "Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error",
+    "param": "max_tokens",
+    "code": "unsupported_parameter",
+}
 REVIEW_USAGE = (60, 15)  # … and of every review answered by ``review``
 
 
@@ -47,6 +72,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (longer than the client's timeout: a timeout)
     usage: tuple[int, int] = USAGE
+    finish_reason: str = "stop"
+    refusal: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    #: The whole body instead of a completion (or of ``{"error": …}``), sent as ``body_type``.
+    body: str | None = None
+    body_type: str = "application/json"
 
 
 @dataclass
@@ -63,10 +94,17 @@ class Recorded:
         return "\n".join(str(m.get("content", "")) for m in self.body.get("messages", []))
 
     @property
+    def mode(self) -> str:
+        """How the request asks for JSON: its ``response_format`` type, or ``prompt``."""
+        response_format = self.body.get("response_format") or {}
+        return str(response_format.get("type", "prompt"))
+
+    @property
     def is_review(self) -> bool:
         """True for a blind review request, False for a generation request."""
         response_format = self.body.get("response_format") or {}
-        return bool(response_format.get("json_schema", {}).get("name") == "item_review")
+        named = response_format.get("json_schema", {}).get("name") == "item_review"
+        return named or REVIEWER_PROMPT in self.prompt
 
 
 def item(number: int, **changes: Any) -> dict[str, Any]:
@@ -139,6 +177,47 @@ def server_error(status: int = 500) -> Reply:
     )
 
 
+def fenced(number: int = 1) -> Reply:
+    """A valid item in a Markdown code fence, after a sentence of prose."""
+    return Reply(content=f"Here is the question:\n```json\n{json.dumps(item(number))}\n```")
+
+
+def with_prose(number: int = 1) -> Reply:
+    """A valid item with prose before and after it, and braces in the prose."""
+    text = json.dumps(item(number), indent=2)
+    return Reply(content=f"Sure {{as asked}}! The item:\n{text}\nHope this helps {{:}}")
+
+
+def tool_call(number: int = 1) -> Reply:
+    """A valid item as a function call's arguments, with no content."""
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "mcq_item", "arguments": json.dumps(item(number))},
+    }
+    return Reply(content=None, tool_calls=[call])
+
+
+def filtered() -> Reply:
+    """The provider's content filter stopped the answer: no content."""
+    return Reply(content=None, finish_reason="content_filter")
+
+
+def cut_off(number: int = 1) -> Reply:
+    """An answer that hit ``max_tokens`` halfway through the item."""
+    return Reply(content=json.dumps(item(number))[:120], finish_reason="length")
+
+
+def refused(text: str = "I'm sorry, but I can't help with that request.") -> Reply:
+    return Reply(content=None, refusal=text)
+
+
+def html_page(title: str = "Sign in - Campus Proxy") -> Reply:
+    """What a proxy's sign-in page looks like to an API client: HTML with status 200."""
+    page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body>Sign in</body></html>"
+    return Reply(body=page, body_type="text/html; charset=utf-8")
+
+
 def slow(seconds: float, number: int = 1) -> Reply:
     """A valid answer that arrives after ``seconds``."""
     reply = ok(number)
@@ -158,6 +237,10 @@ class FakeOpenAI:
         self.queue: deque[Reply] = deque()
         self.review_queue: deque[Reply] = deque()
         self.requests: list[Recorded] = []
+        #: ``response_format`` types answered with a 400 (``json_schema``, ``json_object``).
+        self.refused_formats: set[str] = set()
+        #: Answer a request that sets ``max_tokens`` with a 400, as OpenAI's reasoning models do.
+        self.refuses_max_tokens = False
         self._lock = threading.Lock()
         app = Starlette(
             routes=[
@@ -192,6 +275,10 @@ class FakeOpenAI:
     def review_requests(self) -> list[Recorded]:
         return [r for r in self.requests if r.is_review]
 
+    def modes(self, *, review: bool = False) -> list[str]:
+        """The output mode of each generation (or review) request, in order."""
+        return [r.mode for r in self.requests if r.is_review == review]
+
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()
         # The socket already listens: this answer means the server is up.
@@ -213,6 +300,10 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(recorded)
             number = len(self.requests)
+            if recorded.mode in self.refused_formats:
+                return JSONResponse(REFUSED_FORMAT, 400)
+            if self.refuses_max_tokens and "max_tokens" in body:
+                return JSONResponse({"error": REFUSED_MAX_TOKENS}, 400)
             queue = self.review_queue if reviewing else self.queue
             reply = queue.popleft() if queue else None
             reviews = sum(r.is_review for r in self.requests)
@@ -228,22 +319,23 @@ class FakeOpenAI:
         if reply.delay and await _unless_disconnected(request, asyncio.sleep(reply.delay)):
             return Response(status_code=499)
         recorded.answered_at = time.monotonic()
+        if reply.body is not None:
+            return Response(reply.body, reply.status, reply.headers, media_type=reply.body_type)
         if reply.status != 200:
             return JSONResponse({"error": reply.error}, reply.status, headers=reply.headers)
         prompt, completion = reply.usage
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+        if reply.refusal is not None:
+            message["refusal"] = reply.refusal
+        if reply.tool_calls is not None:
+            message["tool_calls"] = reply.tool_calls
         return JSONResponse(
             {
                 "id": f"chatcmpl-{number}",
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body.get("model", "fake-model"),
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.content},
-                        "finish_reason": "stop",
-                    }
-                ],
+                "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
                 "usage": {
                     "prompt_tokens": prompt,
                     "completion_tokens": completion,

@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER_SECONDS = 60.0
 #: The jitter added to a wait, as a share of it: U(0, JITTER × wait).
 JITTER = 0.25
+#: The message of an item whose generator raised something it should not have.
+INTERNAL_ERROR = (
+    "bulkgen failed unexpectedly while making this item (an internal error, logged on the "
+    "server with the batch's id); retrying the batch's failed items may work"
+)
 
 
 def backoff_seconds(base: float, failures: int, retry_after: float | None = None) -> float:
@@ -145,12 +150,11 @@ class ItemWork:
             return await self._generator.generate(self._request(index, number))
         except GenerationError as error:
             return error
-        except Exception as error:
-            # A bug in a generator fails the item, never the batch or the worker.
+        except Exception:
+            # A bug in a generator fails the item, never the batch or the worker; its text
+            # goes to the server's log, not to the item a faculty member reads.
             log.exception("generator %s crashed on item %d", self._generator.name, index)
-            return PermanentGenerationError(
-                "generator_error", f"{type(error).__name__}: {error}"[:500]
-            )
+            return PermanentGenerationError("generator_error", INTERNAL_ERROR)
 
     async def _reviewed(self, finish: FinishItem) -> FinishItem:
         """An item that passed the rules, after the batch's blind review (when it has one)."""
@@ -184,11 +188,9 @@ class ItemWork:
                     await self._record_backoff(retry_after)
                 wait = backoff_seconds(self._settings.retry_backoff_seconds, number, retry_after)
                 await asyncio.sleep(wait)
-            except Exception as error:
+            except Exception:
                 log.exception("the reviewer crashed on item %d", index)
-                return PermanentGenerationError(
-                    "generator_error", f"{type(error).__name__}: {error}"[:500]
-                )
+                return PermanentGenerationError("generator_error", INTERNAL_ERROR)
         raise AssertionError("unreachable: the last attempt always returns")
 
     def _failed(self, index: int, attempts: list[Attempt], error: GenerationError) -> FinishItem:

@@ -4,11 +4,13 @@ The generation request carries the item-writing rules in its system message and 
 item's topic, difficulty and number in the user message, and asks for the JSON schema
 ``mcq_item``. The review request (see :mod:`bulkgen.generation.review`) shows the stem and
 the options, keys as given, never the key or the rationale, and asks for ``item_review``.
+When the endpoint does not take the schema as ``response_format`` (see
+:mod:`bulkgen.generation.chat`), the system message spells it out instead.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
 from openai.types.chat import ChatCompletionMessageParam
 
@@ -16,12 +18,11 @@ from bulkgen.generation.base import GenerationRequest
 from bulkgen.models import Difficulty, GeneratedItem, ItemType
 
 __all__ = [
-    "ITEM_RESPONSE_FORMAT",
     "ITEM_SCHEMA",
     "MAX_FLAWS",
     "build_messages",
     "build_review_messages",
-    "review_response_format",
+    "review_schema",
 ]
 
 #: Most flaws a review may list.
@@ -59,10 +60,6 @@ ITEM_SCHEMA: dict[str, object] = {
     "required": ["stem", "options", "answer", "rationale"],
     "additionalProperties": False,
 }
-ITEM_RESPONSE_FORMAT: Any = {
-    "type": "json_schema",
-    "json_schema": {"name": "mcq_item", "strict": True, "schema": ITEM_SCHEMA},
-}
 
 _SYSTEM = """\
 You write multiple-choice questions for university exams. Answer with one JSON object \
@@ -91,10 +88,23 @@ _DIFFICULTIES = {
 }
 
 
+def _with_schema(system: str, schema: dict[str, object] | None) -> str:
+    """The system message, with the schema written out when the request cannot carry it."""
+    if schema is None:
+        return system
+    return (
+        f"{system}\n\nThe JSON schema of your answer:\n{json.dumps(schema)}\n"
+        "Write the JSON object alone: no code fence, no text before or after it."
+    )
+
+
 def build_messages(
-    request: GenerationRequest, learning_objective: str | None
+    request: GenerationRequest,
+    learning_objective: str | None,
+    schema: dict[str, object] | None = None,
 ) -> list[ChatCompletionMessageParam]:
-    """The chat messages that ask for one item of a batch."""
+    """The chat messages that ask for one item of a batch; ``schema`` is written into the
+    system message when given."""
     number = request.index + 1
     lines = [
         f"Write one {_ITEM_TYPES[request.item_type]}.",
@@ -109,7 +119,7 @@ def build_messages(
         "varied set would cover."
     )
     return [
-        {"role": "system", "content": _SYSTEM},
+        {"role": "system", "content": _with_schema(_SYSTEM, schema)},
         {"role": "user", "content": "\n".join(lines)},
     ]
 
@@ -126,10 +136,10 @@ ambiguous stem, a second defensible answer, a cue that gives the answer away, an
 that cannot be true, absolute or vague words); an empty list when there are none."""
 
 
-def review_response_format(keys: list[str]) -> dict[str, object]:
-    """The structured-output request of a review, its keys limited to the item's."""
+def review_schema(keys: list[str]) -> dict[str, object]:
+    """The JSON schema of a review's answer, its keys limited to the item's."""
     key = {"type": "string", "enum": keys}
-    schema = {
+    return {
         "type": "object",
         "properties": {
             "correct": {"type": "array", "items": key},
@@ -139,14 +149,16 @@ def review_response_format(keys: list[str]) -> dict[str, object]:
         "required": ["correct", "answer", "flaws"],
         "additionalProperties": False,
     }
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": "item_review", "strict": True, "schema": schema},
-    }
 
 
-def build_review_messages(item: GeneratedItem) -> list[ChatCompletionMessageParam]:
-    """The chat messages of a review: the stem and the options, never the key."""
+def build_review_messages(
+    item: GeneratedItem, schema: dict[str, object] | None = None
+) -> list[ChatCompletionMessageParam]:
+    """The chat messages of a review: the stem and the options, never the key; ``schema``
+    is written into the system message when given."""
     options = "\n".join(f"{option.key}. {option.text}" for option in item.options)
     question = f"Question:\n{item.stem}\n\nOptions:\n{options}"
-    return [{"role": "system", "content": _REVIEW_SYSTEM}, {"role": "user", "content": question}]
+    return [
+        {"role": "system", "content": _with_schema(_REVIEW_SYSTEM, schema)},
+        {"role": "user", "content": question},
+    ]

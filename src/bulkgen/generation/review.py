@@ -11,12 +11,12 @@ verdict on the item:
     more than one option judged correct     review.multiple_correct  error
     each flaw it names                      review.flaw              warning
     no review after the retries             review.unavailable       warning
-    reviewer refuses the key or request     kind review_error        the item fails
+    provider refuses the key, model or request  kind review_error    the item fails
 
 A review that could not be had does not lose the item: timeouts, 5xx, rate limits (after
 the retries) and malformed answers let it pass with a ``review.unavailable`` warning. A
-reviewer the provider refuses outright (401/403, another 4xx such as an unknown review
-model) fails it with kind ``review_error``, so the early stop pauses a batch whose reviewer
+reviewer the provider refuses outright (401/403, an unknown review model, another 4xx)
+fails it with kind ``review_error``, so the early stop pauses a batch whose reviewer
 is misconfigured instead of passing every item unreviewed.
 """
 
@@ -54,7 +54,7 @@ MAX_FLAW_TEXT = 300
 #: Most characters of an option's text quoted in a message.
 _QUOTE = 80
 #: Provider error kinds that no retry or later item can fix: the reviewer is misconfigured.
-_REFUSED = frozenset({"auth_error", "bad_request"})
+_REFUSED = frozenset({"auth_error", "not_found", "bad_request"})
 
 _KEY_IN_TEXT = re.compile(r"^(?:option\s+)?\(?([A-Za-z])\)?[.):]?(?:\s.*)?$", re.DOTALL)
 

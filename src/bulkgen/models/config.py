@@ -29,6 +29,12 @@ MAX_TITLE = 200
 MAX_LATENCY_MS = 60_000
 MAX_LEARNING_OBJECTIVE = 500
 MAX_REQUESTS_PER_MINUTE = 10_000
+#: Bounds and default of ``max_tokens``, the answer's token limit sent with every request:
+#: an item takes about 300 tokens, so the default leaves room to spare (and some for a
+#: model that reasons first) while it bounds what a runaway answer costs.
+MIN_MAX_TOKENS = 64
+MAX_MAX_TOKENS = 32_768
+DEFAULT_MAX_TOKENS = 2_048
 #: Most items a "valid" mode batch may create, whatever its count (see ``BatchConfig``).
 MAX_ATTEMPT_ITEMS = 30_000
 #: Default attempt cap of a "valid" mode batch, as a multiple of its count.
@@ -143,6 +149,13 @@ class OpenAIOptions(Strict):
         default=None,
         description="This batch's request-rate limit; the server's "
         "`openai_requests_per_minute` when unset.",
+    )
+    max_tokens: Annotated[
+        int, NoCoercion(), Interval(ge=MIN_MAX_TOKENS, le=MAX_MAX_TOKENS), INTEGRAL
+    ] = Field(
+        default=DEFAULT_MAX_TOKENS,
+        description="Most tokens the model may write per answer, sent as `max_tokens` with "
+        "every request (reviews included); an answer cut off there fails as `truncated`.",
     )
     review: ReviewOptions | None = Field(
         default=None,
