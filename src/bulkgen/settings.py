@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         "API/pages-only replica (`bulkgen serve --no-workers`) and `bulkgen worker` "
         "processes generate; with SQLite generation always runs in the server.",
     )
+    run_lease_seconds: float = Field(
+        default=15.0,
+        ge=0.5,
+        le=3600,
+        description="SQLite: how long a process's claim on the batches it runs holds "
+        "without renewal (renewed every third of it). Another server on the same file "
+        "takes a batch over only after its runner's lease ran out.",
+    )
     worker_stalled_seconds: float = Field(
         default=30.0,
         ge=1,

@@ -3,12 +3,25 @@
 Each running batch has one :class:`~bulkgen.generation.batch_run.BatchRun`; a process-wide
 semaphore caps generation across all batches. Control actions reach the runner from
 :class:`~bulkgen.services.Services` after the event log committed them.
+
+One runner per batch: a runner runs a batch only under its lease
+(:mod:`bulkgen.log.leases`), renewed every third of ``run_lease_seconds`` while the run
+lasts and given up when it ends. Every renewal also looks for batches whose runner died
+(its lease ran out) and takes them over, so a second server on the same database never
+re-runs what a live one is generating, and continues what a dead one left. A runner id
+carries its process id and machine: a server restarted after a crash on the same machine
+sees that the old process is gone and takes its batches at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 
 from bulkgen.errors import NotFound
@@ -32,6 +45,28 @@ def default_factory(settings: Settings) -> GeneratorFactory:
     return factory
 
 
+#: Identifies this machine in runner ids (a hash of its host name).
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def runner_id() -> str:
+    """A runner's id: its process id and machine, and a random part (32 characters)."""
+    return f"{os.getpid():08x}{_HOST}{uuid.uuid4().hex[:16]}"
+
+
+def dead_here(runner: str) -> bool:
+    """Whether ``runner`` was a process of this machine that no longer exists."""
+    if len(runner) != 32 or runner[8:16] != _HOST:
+        return False
+    try:
+        os.kill(int(runner[:8], 16), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, ValueError):
+        return False  # alive under another user, or not an id of ours
+    return False
+
+
 class Runner:
     """Starts, stops and resumes batch runs in this process."""
 
@@ -50,13 +85,43 @@ class Runner:
         self._global_slots = asyncio.Semaphore(settings.global_concurrency)
         self._runs: dict[str, BatchRun] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Names this process on the leases of the batches it runs.
+        self.id = runner_id()
+        self._lease = settings.run_lease_seconds
+        self._keeper: asyncio.Task[None] | None = None
 
     async def resume(self) -> list[str]:
-        """After a restart: put interrupted items back and continue unfinished batches."""
-        batch_ids = await self._log.recover()
+        """At start: put interrupted items back and continue the unfinished batches no
+        live process runs; then keep the leases and watch for batches to take over."""
+        batch_ids = await self._take_over()
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep_leases(), name="bulkgen-leases")
+        return batch_ids
+
+    async def _take_over(self) -> list[str]:
+        for holder in await self._log.lease_holders():
+            if holder != self.id and dead_here(holder):
+                # A server on this machine that was killed: no need to wait out its lease.
+                log.info("runner %s is no longer running; taking over its batches", holder)
+                await self._log.drop_runner(holder)
+        batch_ids = await self._log.recover(self.id, self._lease)
         for batch_id in batch_ids:
             await self.start(batch_id)
         return batch_ids
+
+    async def _keep_leases(self) -> None:
+        """Renew this process's leases; take over the batches of runners that died."""
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                await self._log.renew_leases(self.id, list(self._runs), self._lease)
+                taken = await self._take_over()
+                if taken:
+                    log.warning("took over %d batches whose runner stopped", len(taken))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not renew the run leases")
 
     async def start(self, batch_id: str) -> None:
         """Run the batch, or make its current run look for pending items again."""
@@ -71,6 +136,9 @@ class Runner:
                 await asyncio.gather(asyncio.shield(task), return_exceptions=True)
             if batch_id in self._runs:
                 return  # another caller started it meanwhile
+        if not await self._log.claim_run(batch_id, self.id, self._lease):
+            log.info("batch %s runs in another process; not starting it here", batch_id)
+            return
         record = await self._log.mark_running(batch_id)
         if record.status.finished or record.status is BatchStatus.PAUSED:
             return
@@ -100,6 +168,9 @@ class Runner:
         finally:
             self._runs.pop(run.batch_id, None)
             self._tasks.pop(run.batch_id, None)
+            with contextlib.suppress(Exception):
+                # A batch that pauses is resumed by whichever process the user asks.
+                await self._log.release_lease(self.id, [run.batch_id])
             log.info("batch %s: run ended", run.batch_id)
 
     def hold(self, batch_id: str) -> None:
@@ -120,7 +191,13 @@ class Runner:
         return await self._log.cancel(batch_id)
 
     async def close(self) -> None:
-        """Stop every run; interrupted items are put back to pending at the next start."""
+        """Stop every run; interrupted items are put back to pending at the next start
+        (of this server or another: each run gives up its lease as it ends)."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
         for batch_id in list(self._runs):
             run = self._runs.get(batch_id)
             if run is not None:

@@ -203,9 +203,34 @@ class EventLog:
             lambda _now: self._store.set_backoff(batch_id, until), lambda _: [batch_id]
         )
 
-    async def recover(self) -> list[str]:
-        """After a restart: in-flight items back to pending; the batches to run again."""
-        return await self._command(self._store.recover, lambda ids: list(ids))
+    async def recover(self, runner: str | None = None, lease: float = 0.0) -> list[str]:
+        """In-flight items of the batches no live process runs back to pending; the
+        batches to run again, leased to ``runner`` for ``lease`` seconds."""
+        return await self._command(
+            lambda now: self._store.recover(now, runner, now + lease), lambda ids: list(ids)
+        )
+
+    # -- run leases (one runner per batch; see bulkgen.log.leases) -------------------------
+
+    async def claim_run(self, batch_id: str, runner: str, lease: float) -> bool:
+        return await self._command(
+            lambda now: self._store.claim_run(batch_id, runner, now, now + lease),
+            lambda _: [],
+        )
+
+    async def renew_leases(self, runner: str, batch_ids: list[str], lease: float) -> None:
+        await self._command(
+            lambda now: self._store.renew_leases(runner, batch_ids, now + lease), lambda _: []
+        )
+
+    async def lease_holders(self) -> list[str]:
+        return await self._store.lease_holders(self._clock())
+
+    async def drop_runner(self, runner: str) -> None:
+        await self._command(lambda _now: self._store.drop_runner(runner), lambda _: [])
+
+    async def release_lease(self, runner: str, batch_ids: list[str]) -> None:
+        await self._command(lambda _now: self._store.release_lease(runner, batch_ids), lambda _: [])
 
     # -- distributed workers (PostgreSQL; see bulkgen.log.slots) ---------------------------
 

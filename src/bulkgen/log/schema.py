@@ -42,6 +42,10 @@ batches = Table(
     # Distributed workers (migration 0004): the next free request slot of the batch's
     # provider rate limit, shared by all its workers (epoch seconds).
     Column("next_request_at", Float),
+    # One runner per batch (migration 0005): the process running the batch and until when
+    # its lease holds (see bulkgen.log.leases).
+    Column("runner", String(32)),
+    Column("lease_until", Float),
 )
 Index("ix_batches_owner_created", batches.c.owner, batches.c.created_at)
 Index("ix_batches_status", batches.c.status)

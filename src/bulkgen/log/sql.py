@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bulkgen.errors import NotFound
 from bulkgen.log.engine import Synchronous, create_engine, upgrade
+from bulkgen.log.leases import LeaseMethods
 from bulkgen.log.pgbus import CHANNEL, notification
 from bulkgen.log.rows import PROGRESS_COLUMNS, item_of, progress_of, record_of
 from bulkgen.log.schema import batches, events, items
@@ -51,7 +52,7 @@ _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 BATCH_ID = re.compile(r"[!-~]{1,64}")
 
 
-class SQLStore(SlotMethods, StemMethods):
+class SQLStore(SlotMethods, StemMethods, LeaseMethods):
     """The store on a SQL database (SQLite file by default)."""
 
     def __init__(self, url: str, *, origin: str = "", synchronous: Synchronous = "full") -> None:
@@ -368,23 +369,3 @@ class SQLStore(SlotMethods, StemMethods):
                 await defer_slots(conn, batch_id, state.config.concurrency)
             await self._announce(conn, [batch_id], urgent=True)
             return requeued
-
-    async def recover(self, now: float) -> list[str]:
-        unfinished = (BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.PAUSED)
-        async with self._write.begin() as conn:
-            rows = await conn.execute(
-                select(batches.c.id, batches.c.status).where(
-                    batches.c.status.in_([s.value for s in unfinished])
-                )
-            )
-            found = rows.all()
-            if not found:
-                return []
-            states = await lock(conn, [row.id for row in found])
-            for batch_id, state in states.items():
-                state.items = await item_states(conn, batch_id, None, ItemStatus.IN_PROGRESS)
-                state.recover(now)
-            await write_back(conn, states)
-            await self._announce(conn, sorted(states), urgent=True)
-            # A paused batch stays paused until a user resumes it.
-            return [row.id for row in found if row.status != BatchStatus.PAUSED.value]

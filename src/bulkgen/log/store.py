@@ -240,9 +240,27 @@ class Store(Protocol):
     async def fail_batch(self, batch_id: str, message: str, now: float) -> bool:
         """End a batch that could not run as ``failed``; False when it had already ended."""
 
-    async def recover(self, now: float) -> list[str]:
-        """After a restart: in-flight items back to pending; the ids of the batches to run
-        again (queued or running; a paused batch stays paused)."""
+    async def recover(
+        self, now: float, runner: str | None = None, until: float | None = None
+    ) -> list[str]:
+        """In-flight items of the batches no live process runs back to pending; the ids of
+        those to run again (queued or running; a paused batch stays paused), leased to
+        ``runner`` until ``until`` (see :mod:`bulkgen.log.leases`)."""
+
+    async def claim_run(self, batch_id: str, runner: str, now: float, until: float) -> bool:
+        """Take the batch's run lease for ``runner``; False when a live process holds it."""
+
+    async def renew_leases(self, runner: str, batch_ids: list[str], until: float) -> None:
+        """Extend ``runner``'s run leases on these batches."""
+
+    async def release_lease(self, runner: str, batch_ids: list[str]) -> None:
+        """Give up ``runner``'s run leases on these batches."""
+
+    async def lease_holders(self, now: float) -> list[str]:
+        """The runners whose run leases still hold."""
+
+    async def drop_runner(self, runner: str) -> None:
+        """End every run lease of ``runner``, a process known to be dead."""
 
     # Distributed workers (PostgreSQL): see bulkgen.log.slots.
 
