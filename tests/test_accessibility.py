@@ -7,6 +7,7 @@ and runs axe at each one. No state may have a serious or critical violation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -110,12 +111,31 @@ def test_history_empty_and_with_batches(
     assert_clean(problems)
 
 
+#: The options of each select whose text is wider than the select shows (arrow aside).
+CUT_OFF_OPTIONS = """() => {
+  const context = document.createElement("canvas").getContext("2d");
+  const cut = [];
+  for (const select of document.querySelectorAll("select")) {
+    const style = getComputedStyle(select);
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = select.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight) - 20;
+    for (const option of select.options) {
+      if (context.measureText(option.text).width > room) cut.push(`${select.id}: ${option.text}`);
+    }
+  }
+  return cut;
+}"""
+
+
 def test_form_without_and_with_errors(
     live: LiveServer, axe_page: Page, problems: PageProblems
 ) -> None:
     audit = Audit(axe_page)
     axe_page.goto(f"{live.url}/faculty/generate/batch/new")
     audit.check("form")
+    expect(axe_page.locator("#mode")).to_have_accessible_description(re.compile("N valid items"))
+    assert axe_page.evaluate(CUT_OFF_OPTIONS) == []
     axe_page.fill("#topic", "")
     axe_page.fill("#count", "0")
     axe_page.fill("#concurrency", "100")
@@ -123,6 +143,12 @@ def test_form_without_and_with_errors(
     axe_page.fill("#latency_max", "100")
     axe_page.click("button[type=submit]")
     expect(axe_page.locator(".form-summary")).to_be_visible()
+    expect(axe_page.locator("#count")).to_have_accessible_description(
+        "Enter how many items to generate, from 1 to 10,000."
+    )
+    expect(axe_page.locator("#latency_max")).to_have_accessible_description(
+        "Make the longest latency at least as long as the shortest."
+    )
     audit.check("form, with errors")
     audit.assert_clean()
     assert_clean(problems)

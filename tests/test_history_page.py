@@ -61,7 +61,7 @@ def test_form_rejects_bad_values_with_field_messages_then_creates(
     page.fill("#concurrency", "100")
     page.click("button[type=submit]")
     expect(page.locator('[data-error-for="topic"]')).to_be_visible()
-    expect(page.locator('[data-error-for="count"]')).to_contain_text("greater than or equal to 1")
+    expect(page.locator('[data-error-for="count"]')).to_contain_text("from 1 to 10,000")
     expect(page.locator('[data-error-for="concurrency"]')).to_contain_text("64")
     expect(page.locator("#count")).to_have_attribute("aria-invalid", "true")
     assert client.get(BATCHES).json()["total"] == 0
