@@ -76,6 +76,14 @@ def test_find_returns_the_most_similar_stem_over_the_threshold() -> None:
     assert index.find("Which hormone raises blood calcium?") is None
 
 
+def test_markup_counts_by_its_tag_names_only() -> None:
+    markup = " <img src=x onerror=alert(1)>"
+    index = index_of("Lisbon is the capital of which country?" + markup)
+    assert index.find("Nouakchott is the capital of which country?" + markup) is None
+    assert stem_key("What does the <img> tag do?") != stem_key("What does the <a> tag do?")
+    assert stem_key("What does <b class='x'>this</b> do?") == stem_key("What does b this b do?")
+
+
 def test_a_withdrawn_stem_is_found_no_more() -> None:
     index = index_of(
         "Which hormone lowers blood glucose after a meal?",

@@ -26,6 +26,7 @@ from bulkgen.client import (
 )
 from bulkgen.errors import (
     BulkgenError,
+    Busy,
     Conflict,
     GenerationError,
     InvalidConfig,
@@ -63,6 +64,7 @@ __all__ = [
     "BatchStatus",
     "BulkgenClient",
     "BulkgenError",
+    "Busy",
     "ClientError",
     "CompleteEvent",
     "Conflict",

@@ -5,13 +5,14 @@
     ├── InvalidCursor       an SSE cursor that is not a sequence number of the batch's log
     ├── Conflict            an action the batch's current state does not allow
     ├── InvalidConfig       a batch config this server cannot run (a 422 naming the field)
+    ├── Busy                the server holds as many streams as it may (a 503)
     └── GenerationError     a generator could not produce an item
         ├── TransientGenerationError   worth another attempt (timeouts, rate limits)
         └── PermanentGenerationError   retrying will not help (malformed output, refusals)
 
-The HTTP layer maps NotFound to 404, InvalidCursor to 400, Conflict to 409 and
-InvalidConfig to 422; generation errors never reach HTTP, they end up in the failed item's
-error details.
+The HTTP layer maps NotFound to 404, InvalidCursor to 400, Conflict to 409,
+InvalidConfig to 422 and Busy to 503 with ``Retry-After``; generation errors never reach
+HTTP, they end up in the failed item's error details.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ class InvalidConfig(BulkgenError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class Busy(BulkgenError):
+    """The server is at a limit (its open streams, or one user's); try again later."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class GenerationError(BulkgenError):

@@ -10,6 +10,7 @@ every record the task logs, as ``batch_id`` (a field of its own in JSON lines).
 from __future__ import annotations
 
 import logging
+import time
 from contextvars import ContextVar
 from typing import Any, Literal
 
@@ -43,6 +44,38 @@ class BatchContext(logging.Filter):
         return True
 
 
+class Throttle(logging.Filter):
+    """At most ``burst`` records of one kind (logger, level and message template) per
+    ``window`` seconds; the first record of the next window says how many were dropped.
+
+    A fault that repeats on every request or accept (a full disk, no file descriptors
+    left) then costs a few lines a minute, not a log that grows by megabytes a second.
+    """
+
+    def __init__(self, burst: int = 10, window: float = 60.0) -> None:
+        super().__init__()
+        self.burst = burst
+        self.window = window
+        #: kind → (window start, records let through, records dropped)
+        self._seen: dict[tuple[str, int, object], tuple[float, int, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = (record.name, record.levelno, record.msg)
+        now = time.monotonic()
+        start, passed, dropped = self._seen.get(kind, (now, 0, 0))
+        if now - start >= self.window:
+            if dropped:
+                record.msg = f"{record.msg} ({dropped} more like this were not logged)"
+            start, passed, dropped = now, 0, 0
+        if passed >= self.burst:
+            self._seen[kind] = (start, passed, dropped + 1)
+            return False
+        if len(self._seen) > 10_000:
+            self._seen.clear()  # bounded, whatever varies in the templates
+        self._seen[kind] = (start, passed + 1, dropped)
+        return True
+
+
 def json_formatter() -> logging.Formatter:
     """One JSON object per line: timestamp, level, logger, message and any extra fields."""
     return JsonFormatter(
@@ -73,7 +106,8 @@ def log_config(level: str, log_format: LogFormat) -> dict[str, Any]:
         role: {
             "class": "logging.StreamHandler",
             "formatter": role,
-            "filters": ["batch"],
+            # The access log has one line per request, by design: never throttled.
+            "filters": ["batch"] if role == "access" else ["batch", "throttle"],
             # Like uvicorn: the access log on stdout, everything else on stderr.
             "stream": "ext://sys.stdout" if role == "access" else "ext://sys.stderr",
         }
@@ -82,7 +116,7 @@ def log_config(level: str, log_format: LogFormat) -> dict[str, Any]:
     config: dict[str, Any] = {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"batch": {"()": BatchContext}},
+        "filters": {"batch": {"()": BatchContext}, "throttle": {"()": Throttle}},
         "formatters": formatters,
         "handlers": handlers,
         "loggers": {

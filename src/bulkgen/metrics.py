@@ -12,15 +12,11 @@ Call sites stay one line: :func:`item_finished`, :func:`events_followed` and the
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import ParamSpec
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import Counter, Gauge, Histogram, generate_latest
-
-P = ParamSpec("P")
 
 BATCHES = Gauge(
     "bulkgen_batches",
@@ -69,33 +65,6 @@ def events_followed(committed_at: Iterable[float]) -> None:
     now = time.time()
     for at in committed_at:
         EVENT_LAG_SECONDS.observe(max(now - at, 0.0))
-
-
-def counted_stream(
-    frames: Callable[P, AsyncIterator[bytes]],
-) -> Callable[P, AsyncIterator[bytes]]:
-    """Count the open streams of an SSE loop in ``bulkgen_sse_viewers``.
-
-    The stream counts from its first frame until it ends, however it ends (the batch
-    finished, the client went away, the server shut down).
-    """
-
-    @functools.wraps(frames)
-    async def counted(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[bytes]:
-        SSE_VIEWERS.inc()
-        inner = frames(*args, **kwargs)
-        try:
-            async for chunk in inner:
-                yield chunk
-        finally:
-            SSE_VIEWERS.dec()
-            # A client that went away closes this loop: close the one inside it now, so
-            # its own clean-up (leaving the batch's feed) runs at once.
-            close = getattr(inner, "aclose", None)
-            if close is not None:
-                await close()
-
-    return counted
 
 
 def render(batches: Mapping[str, int], queue_depth: int) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bulkgen import metrics
 from bulkgen.errors import InvalidCursor
@@ -19,6 +19,7 @@ from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
 from bulkgen.generation.workers import Workers
 from bulkgen.live import FeedHub, batches_frames, viewer_frames
+from bulkgen.live.limits import MIN_STREAMS, StreamLimits, default_stream_cap
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.models import Batch, BatchConfig, BatchStatus, Item, ItemStatus, Page, from_epoch
 from bulkgen.settings import Settings
@@ -53,6 +54,7 @@ class Services:
     runner: Runner | QueueRunner
     hub: FeedHub
     workers: Workers | None = None
+    streams: StreamLimits = field(default_factory=lambda: StreamLimits(MIN_STREAMS, 1))
 
     @classmethod
     async def start(
@@ -93,7 +95,10 @@ class Services:
             progress_interval=settings.progress_interval_seconds,
             poll_seconds=settings.feed_poll_seconds,
         )
-        services = cls(settings, store, bus, log, runner, hub, workers)
+        limits = StreamLimits(
+            settings.max_streams or default_stream_cap(), settings.max_streams_per_user
+        )
+        services = cls(settings, store, bus, log, runner, hub, workers, limits)
         await runner.resume()
         return services
 
@@ -196,7 +201,8 @@ class Services:
                     f"event id {cursor} is past the end of the batch's log "
                     f"(last event id {record.last_seq})"
                 )
-        return viewer_frames(
+        self.streams.admit(owner)
+        frames = viewer_frames(
             self.hub,
             self.store,
             batch_id,
@@ -204,6 +210,7 @@ class Services:
             retry_ms=self.settings.sse_retry_ms,
             heartbeat=self.settings.heartbeat_seconds,
         )
+        return self.streams.held(owner, frames)
 
     async def stream_batches(self, owner: str, batch_ids: list[str]) -> AsyncIterator[bytes] | None:
         """``batches.progress`` frames for several of the owner's batches; None when all
@@ -211,12 +218,14 @@ class Services:
         records = [await self.store.get_batch(batch_id, owner) for batch_id in batch_ids]
         if all(record.status.finished for record in records):
             return None
-        return batches_frames(
+        self.streams.admit(owner)
+        frames = batches_frames(
             self.hub,
             batch_ids,
             retry_ms=self.settings.sse_retry_ms,
             heartbeat=self.settings.heartbeat_seconds,
         )
+        return self.streams.held(owner, frames)
 
     # -- acting --------------------------------------------------------------------------
 

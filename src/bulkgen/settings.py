@@ -122,6 +122,47 @@ class Settings(BaseSettings):
         le=100_000,
         description="Most state changes written to the store in one transaction.",
     )
+    max_streams: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Live streams (SSE) one process holds at once; one more is answered "
+        "`503` with `Retry-After`. Unset: the open-file limit (raised to the hard limit "
+        "at start) minus 256.",
+    )
+    max_connections: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Open HTTP connections one process holds; a request on one more is "
+        "answered `503` with `Retry-After`. Unset: the open-file limit minus 128.",
+    )
+    max_header_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        le=1 << 24,
+        description="Longest request line and headers, in bytes; a longer one is answered `431`.",
+    )
+    header_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="Longest a client may take to send a request's line and headers; a "
+        "slower one is answered `408` and closed.",
+    )
+    send_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Longest a response may wait for a client that reads nothing; the "
+        "connection is then dropped (a live viewer reconnects and resumes where it was).",
+    )
+    max_streams_per_user: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Live streams one user may hold at once on one process.",
+    )
     recent_event_cache: int = Field(
         default=4096,
         ge=16,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -112,9 +113,12 @@ class ServerProcess:
         *,
         args: list[str] | None = None,
         ready: str = r"Uvicorn running on (http://\S+)",
+        open_files: int | None = None,
     ) -> None:
         self.database = database
         self.args = args
+        #: The child's open-file limit, soft and hard (as ``ulimit -n`` sets it).
+        self.open_files = open_files
         self.ready = ready
         self.env = {**os.environ, **(env or {})}
         self.url = ""
@@ -129,8 +133,19 @@ class ServerProcess:
             command += ["--port", "0", "--log-level", "info"]  # uvicorn says where it listens
         else:
             command += ["--log-level", "info"]
+        limit = self.open_files
+
+        def lower_limit() -> None:
+            if limit is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
         process = subprocess.Popen(
-            command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            command,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lower_limit if limit is not None else None,
         )
         self.process = process
         ready = threading.Event()

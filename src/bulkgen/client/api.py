@@ -194,6 +194,7 @@ class BulkgenClient:
         stream = _Stream(self._http, batch_id, after, self._stream_timeout)
         failures = 0
         while True:
+            asked = 0.0  # the wait a busy server asked for
             try:
                 async with aclosing(stream.connect()) as events:
                     async for event in events:
@@ -209,11 +210,16 @@ class BulkgenClient:
                     raise transport_error(self.base_url, error) from None
                 reason = transport_reason(error)
             except ClientError as error:
-                # A proxy or a restarting server may answer 5xx for a moment; anything
-                # else (unknown batch, bad cursor) will not change by asking again.
-                if not stream.connected_once or error.status is None or error.status < 500:
+                # A proxy or a restarting server may answer 5xx for a moment, and a busy
+                # server says when to ask again (503 with Retry-After); anything else
+                # (unknown batch, bad cursor) will not change by asking again.
+                busy = error.status == 503 and error.retry_after is not None
+                if not busy and (
+                    not stream.connected_once or error.status is None or error.status < 500
+                ):
                     raise
                 reason = str(error)
+                asked = error.retry_after or 0.0
             failures += 1
             if failures > self.max_reconnects:
                 raise ClientError(
@@ -221,7 +227,7 @@ class BulkgenClient:
                     f"lost the stream of batch {batch_id} after {self.max_reconnects} "
                     f"reconnect attempts: {reason}",
                 )
-            delay = min(stream.retry_seconds * 2 ** (failures - 1), self.max_backoff)
+            delay = max(min(stream.retry_seconds * 2 ** (failures - 1), self.max_backoff), asked)
             if on_reconnect is not None:
                 on_reconnect(failures, delay, reason)
             await asyncio.sleep(delay)

@@ -31,9 +31,11 @@ _LOC_SOURCES = frozenset({"body", "query", "path", "header"})
 class ClientError(BulkgenError):
     """The server answered with an error, or could not be reached (``status`` is None)."""
 
-    def __init__(self, status: int | None, detail: Any) -> None:
+    def __init__(self, status: int | None, detail: Any, retry_after: float | None = None) -> None:
         self.status = status
         self.detail = detail
+        #: The server's ``Retry-After`` in seconds, when it asked to be asked again.
+        self.retry_after = retry_after
         super().__init__(describe_detail(detail))
 
 
@@ -68,7 +70,13 @@ def response_error(response: httpx.Response) -> ClientError:
     else:
         detail = response.text.strip()[:200] or response.reason_phrase
         detail = f"HTTP {response.status_code}: {detail}"
-    return ClientError(response.status_code, detail)
+    return ClientError(response.status_code, detail, _retry_after(response))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (the delay form; a date is ignored)."""
+    value = response.headers.get("retry-after", "")
+    return float(value) if value.isascii() and value.isdigit() and len(value) <= 6 else None
 
 
 def transport_error(base_url: str, error: httpx.TransportError) -> ClientError:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bulkgen import __version__
-from bulkgen.errors import Conflict, InvalidConfig, InvalidCursor, NotFound
+from bulkgen.errors import Busy, Conflict, InvalidConfig, InvalidCursor, NotFound
 from bulkgen.generation.runner import GeneratorFactory
 from bulkgen.http import batches, ops, pages, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
@@ -57,6 +57,7 @@ def create_app(
     app.add_exception_handler(InvalidCursor, _status(400))
     app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(InvalidConfig, _invalid_config)
+    app.add_exception_handler(Busy, _busy)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(405, method_not_allowed)
     return app
@@ -89,6 +90,14 @@ async def _invalid_config(_request: Request, error: Exception) -> JSONResponse:
     field = error.field if isinstance(error, InvalidConfig) else "body"
     problem = {"type": "invalid_config", "loc": ["body", field], "msg": str(error)}
     return JSONResponse({"detail": [problem]}, status_code=422)
+
+
+async def _busy(_request: Request, error: Exception) -> JSONResponse:
+    """A ``503`` that says when to come back."""
+    retry_after = error.retry_after if isinstance(error, Busy) else 5
+    return JSONResponse(
+        {"detail": str(error)}, status_code=503, headers={"Retry-After": str(retry_after)}
+    )
 
 
 def _status(code: int):  # type: ignore[no-untyped-def]

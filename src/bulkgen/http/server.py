@@ -17,6 +17,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from bulkgen.http import create_app
+from bulkgen.http.protocol import EdgeLimits, guarded_protocol
+from bulkgen.live.limits import default_connection_cap, raise_open_file_limit
 from bulkgen.logs import log_config
 from bulkgen.services import Services
 from bulkgen.settings import Settings
@@ -90,6 +92,14 @@ def build_server(settings: Settings, app: FastAPI | None = None) -> Server:
         log_config=log_config(settings.log_level, settings.log_format),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         proxy_headers=False,
+        http=guarded_protocol(
+            EdgeLimits(
+                max_connections=settings.max_connections or default_connection_cap(),
+                max_header_bytes=settings.max_header_bytes,
+                header_timeout=settings.header_timeout_seconds,
+                send_timeout=settings.send_timeout_seconds,
+            )
+        ),
     )
     return Server(config, app)
 
@@ -101,6 +111,7 @@ async def serve(
 
     Returns False when the server could not start (for example, the port is taken).
     """
+    raise_open_file_limit()  # each stream is a socket: the stream cap follows this limit
     server = build_server(settings)
     tune_gc()
     task = asyncio.create_task(server.serve())

@@ -25,12 +25,10 @@ from bulkgen.live.feed import FeedHub
 from bulkgen.live.sse import encode_comment, encode_event, encode_logged, encode_retry
 from bulkgen.log import Store
 from bulkgen.logs import working_on
-from bulkgen.metrics import counted_stream
 
 _CATCH_UP_PAGE = 500
 
 
-@counted_stream
 async def viewer_frames(
     hub: FeedHub,
     store: Store,
@@ -90,7 +88,6 @@ async def viewer_frames(
                 pass
 
 
-@counted_stream
 async def batches_frames(
     hub: FeedHub, batch_ids: Sequence[str], *, retry_ms: int, heartbeat: float
 ) -> AsyncIterator[bytes]:

@@ -43,6 +43,9 @@ THRESHOLD = 0.8
 LEAD_IN_WEIGHT = 2
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?")
+#: An HTML tag: its name is a word of the stem ("What does the <img> tag do?"), its
+#: attributes are not (markup pasted into every stem would otherwise make them all alike).
+_TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)[^<>]*>")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NEGATION_TEXT = "not no cannot can't isn't aren't doesn't don't except least never false incorrect"
 _NEGATIONS = frozenset(_NEGATION_TEXT.split())
@@ -116,7 +119,8 @@ class Normalised:
 
 def normalise(stem: str) -> Normalised:
     """The content words of a stem; the question is its last sentence with a "?"."""
-    parts = [part for part in _SENTENCE_END.split(stem.strip()) if part]
+    text = _TAG.sub(r" \1 ", stem) if "<" in stem else stem
+    parts = [part for part in _SENTENCE_END.split(text.strip()) if part]
     asking = [i for i, part in enumerate(parts) if "?" in part]
     split = asking[-1] if asking else len(parts) - 1
     context = _words(" ".join(parts[:split]))
