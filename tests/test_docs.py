@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 ARCHITECTURE = (ROOT / "ARCHITECTURE.md").read_text()
 README = (ROOT / "README.md").read_text()
-MAX_ARCHITECTURE_LINES = 250
+MAX_ARCHITECTURE_LINES = 220
 
 PAGES = sorted([ROOT / "README.md", ROOT / "ARCHITECTURE.md", *DOCS.glob("*.md")])
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)

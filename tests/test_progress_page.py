@@ -734,3 +734,47 @@ def test_jump_to_latest_while_items_arrive_keeps_following_to_the_end(
     assert state["following"] == "true"
     assert (state["last"], state["rows"]) == (299, FEED_WINDOW)
     assert_clean(problems)
+
+
+# -- the followed row stays in view -----------------------------------------------------------
+
+#: Whether the feed's last row is inside both the feed and the window, the page unscrolled.
+LATEST_IN_VIEW = """() => {
+  const feed = document.querySelector("[data-role=feed]");
+  const row = document.querySelector("[data-role=feed-list] > li:last-child");
+  if (!row || window.scrollY !== 0) return false;
+  const box = row.getBoundingClientRect();
+  const inside = feed.getBoundingClientRect();
+  return box.top >= inside.top - 1 && box.bottom <= inside.bottom + 1
+    && box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+
+
+def test_the_followed_row_stays_in_view_when_the_panels_above_grow(
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
+) -> None:
+    batch = create(
+        client,
+        count=120,
+        concurrency=2,
+        generator_options={"seed": 6, "latency_ms": [1, 5], "fail_rate": 0.4, "invalid_rate": 0.5},
+    )
+    open_view(page, live.url, batch["id"])
+    wait_connection(page, "live")
+    page.wait_for_function(LATEST_IN_VIEW)
+    gate.advance(80)
+    wait_finished_count(page, 80)
+    reasons = page.locator("[data-role=reason-list] > li")
+    expect(reasons.nth(5)).to_be_visible()  # the panel grew by at least six rows
+    page.wait_for_function(LATEST_IN_VIEW)
+    expect(page.locator("[data-role=feed]")).to_have_attribute("data-following", "true")
+
+    page.locator("[data-action=pause-batch]").click()  # a banner appears above too
+    expect(page.locator("[data-role=pause-banner]")).to_be_visible()
+    page.wait_for_function(LATEST_IN_VIEW)
+    page.locator("[data-action=resume-batch]").click()
+    gate.open()
+    wait_until_finished(page)
+    page.wait_for_function(LATEST_IN_VIEW)
+    assert feed_state(page)["last"] == 119
+    assert_clean(problems)

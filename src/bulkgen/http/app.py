@@ -25,6 +25,7 @@ from bulkgen.generation.runner import GeneratorFactory
 from bulkgen.http import batches, ops, pages, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
 from bulkgen.http.edge import BodyLimitMiddleware, method_not_allowed, validation_error
+from bulkgen.http.security import SecurityHeadersMiddleware
 from bulkgen.log.faults import storage_problem
 from bulkgen.services import Services
 from bulkgen.settings import Settings
@@ -54,6 +55,7 @@ def create_app(
     app.state.settings = resolved
     app.add_middleware(OriginCheckMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: refusals get the headers too
     app.include_router(batches.router)
     app.include_router(stream.router)
     app.include_router(pages.router)

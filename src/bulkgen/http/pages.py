@@ -14,6 +14,7 @@ from bulkgen import __version__
 from bulkgen.errors import InvalidConfig, NotFound
 from bulkgen.http import csrf
 from bulkgen.http.deps import OwnerDep, ServicesDep
+from bulkgen.http.form_errors import plain_message
 from bulkgen.models import (
     MAX_ATTEMPT_ITEMS,
     MAX_CONCURRENCY,
@@ -204,7 +205,8 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
         return BatchConfig.model_validate(body), {}
     except ValidationError as error:
         for problem in error.errors():
-            errors.setdefault(_form_field(problem["loc"]), _message(problem))
+            field = _form_field(problem["loc"])
+            errors.setdefault(field, plain_message(field, problem))
         return None, errors
 
 
@@ -231,12 +233,6 @@ def _form_field(loc: tuple[int | str, ...]) -> str:
     if parts[:2] == ["generator_options", "review"]:
         return "review_model" if parts[-1] == "model" else "review"
     return parts[-1] if parts else "form"
-
-
-def _message(problem: Any) -> str:
-    text = str(problem["msg"])
-    text = text.removeprefix("Value error, ")
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _form_context(

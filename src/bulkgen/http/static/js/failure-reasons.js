@@ -120,7 +120,7 @@ export class FailureReasons {
     button.className = "button button-small";
     button.dataset.action = "retry-reason";
     button.textContent = "Retry these";
-    button.setAttribute("aria-label", `Retry the items that failed on ${label}`);
+    button.setAttribute("aria-label", `Retry these items that failed on ${label}`);
     button.disabled = this.disabled;
     row.append(name, count, button);
     return row;
