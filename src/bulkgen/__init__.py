@@ -33,6 +33,7 @@ from bulkgen.errors import (
     InvalidCursor,
     NotFound,
     PermanentGenerationError,
+    QuotaExceeded,
     StorageUnavailable,
     TransientGenerationError,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "PermanentGenerationError",
     "ProgressEvent",
     "ProgressSnapshot",
+    "QuotaExceeded",
     "Services",
     "Settings",
     "StorageUnavailable",

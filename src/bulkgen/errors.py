@@ -7,13 +7,15 @@
     ├── InvalidConfig       a batch config this server cannot run (a 422 naming the field)
     ├── Busy                the server holds as many streams as it may (a 503)
     ├── StorageUnavailable  the database cannot be written now (a 503)
+    ├── QuotaExceeded       the caller's daily quota has no room (a 429)
     └── GenerationError     a generator could not produce an item
         ├── TransientGenerationError   worth another attempt (timeouts, rate limits)
         └── PermanentGenerationError   retrying will not help (malformed output, refusals)
 
 The HTTP layer maps NotFound to 404, InvalidCursor to 400, Conflict to 409,
-InvalidConfig to 422, Busy and StorageUnavailable to 503 with ``Retry-After``;
-generation errors never reach HTTP, they end up in the failed item's error details.
+InvalidConfig to 422, QuotaExceeded to 429, Busy and StorageUnavailable to 503 (each
+with ``Retry-After``); generation errors never reach HTTP, they end up in the failed
+item's error details.
 """
 
 from __future__ import annotations
@@ -53,6 +55,17 @@ class Busy(BulkgenError):
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QuotaExceeded(BulkgenError):
+    """The caller's daily quota has no room for what it asked (a 429 naming ``field``,
+    with ``Retry-After`` seconds)."""
+
+    def __init__(self, field: str, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
         self.retry_after = retry_after
 
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
 from bulkgen import metrics
-from bulkgen.errors import InvalidCursor
+from bulkgen.errors import InvalidCursor, QuotaExceeded
 from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
 from bulkgen.generation.workers import Workers
@@ -23,6 +23,7 @@ from bulkgen.live.limits import MIN_STREAMS, StreamLimits, default_stream_cap
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.log.faults import DatabaseFile
 from bulkgen.models import Batch, BatchConfig, BatchStatus, Item, ItemStatus, Page, from_epoch
+from bulkgen.quotas import Quotas, QuotaView
 from bulkgen.settings import Settings
 
 
@@ -57,6 +58,7 @@ class Services:
     hub: FeedHub
     workers: Workers | None = None
     streams: StreamLimits = field(default_factory=lambda: StreamLimits(MIN_STREAMS, 1))
+    quotas: Quotas | None = None
 
     @classmethod
     async def start(
@@ -83,6 +85,7 @@ class Services:
         log.start()
         runner: Runner | QueueRunner
         workers = None
+        quotas = Quotas(settings, store)
         if store.jobs:
             runner = QueueRunner(log)
             if settings.workers:
@@ -90,7 +93,9 @@ class Services:
                 workers = Workers(store, log, settings, factory)
                 await workers.start()
         else:
-            runner = Runner(store, log, settings, generator_factory=generator_factory)
+            runner = Runner(
+                store, log, settings, generator_factory=generator_factory, quotas=quotas
+            )
         hub = FeedHub(
             store,
             bus,
@@ -102,7 +107,7 @@ class Services:
         limits = StreamLimits(
             settings.max_streams or default_stream_cap(), settings.max_streams_per_user
         )
-        services = cls(settings, store, bus, log, runner, hub, workers, limits)
+        services = cls(settings, store, bus, log, runner, hub, workers, limits, quotas)
         await runner.resume()
         return services
 
@@ -124,6 +129,11 @@ class Services:
         return {"running_batches": len(self.runner.running)} | (
             {"storage_fault": fault} if fault is not None else {}
         )
+
+    async def quota(self, owner: str) -> QuotaView:
+        """The owner's quotas and what the last 24 hours used of them."""
+        quotas = self.quotas or Quotas(self.settings, self.store)
+        return await quotas.view(owner)
 
     async def check_database(self) -> None:
         """Raises when the database cannot be reached."""
@@ -240,6 +250,8 @@ class Services:
     async def create_batch(self, owner: str, config: BatchConfig) -> Batch:
         """Store and start the batch; ``InvalidConfig`` when this server cannot run it."""
         check_runnable(config, self.settings)
+        if self.quotas is not None:
+            await self.quotas.check_create(owner, config)
         record = await self.log.create_batch(owner, config)
         await self.runner.start(record.id)
         return await self.get_batch(owner, record.id)
@@ -257,8 +269,12 @@ class Services:
         return batch_view(record, time.time(), self.log.fault_reason())
 
     async def resume_batch(self, owner: str, batch_id: str) -> Batch:
-        """Run a paused batch again."""
-        await self.store.get_batch(batch_id, owner)
+        """Run a paused batch again (not while its owner's tokens quota is spent)."""
+        record = await self.store.get_batch(batch_id, owner)
+        if self.quotas is not None and record.status is BatchStatus.PAUSED:
+            spent = await self.quotas.tokens_over(owner, record.config)
+            if spent is not None:
+                raise QuotaExceeded("generator", spent, 60)
         await self.log.resume(batch_id)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)

@@ -101,6 +101,21 @@ class Settings(BaseSettings):
         "API/pages-only replica (`bulkgen serve --no-workers`) and `bulkgen worker` "
         "processes generate; with SQLite generation always runs in the server.",
     )
+    quota_items_per_day: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000_000,
+        description="Most items one user's batches created in the last 24 hours may hold; "
+        "a batch past it is refused (429). Unset: no bound.",
+    )
+    quota_tokens_per_day: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000_000,
+        description="Most provider tokens one user's batches created in the last 24 hours "
+        "may spend; a provider batch is refused once they are spent, and a running one "
+        "pauses (reason `quota`). Unset: no bound.",
+    )
     run_lease_seconds: float = Field(
         default=15.0,
         ge=0.5,

@@ -215,7 +215,9 @@ def _rate_line(snapshot: ProgressSnapshot) -> Text:
 def state_line(snapshot: ProgressSnapshot, now: datetime | None = None) -> Text | None:
     """Why a batch is not moving: paused (and why), stalled, or held back by the provider."""
     if snapshot.pause is not None:
-        reason = "early stop" if snapshot.pause.reason == "early_stop" else "paused by hand"
+        reason = {"early_stop": "early stop", "quota": "daily quota"}.get(
+            snapshot.pause.reason, "paused by hand"
+        )
         return Text(f"paused ({reason}): {snapshot.pause.message}", style="yellow")
     at = now or datetime.now(UTC)
     notes: list[str] = []

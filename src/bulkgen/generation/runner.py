@@ -29,6 +29,7 @@ from bulkgen.generation import Generator, build_generator
 from bulkgen.generation.batch_run import BatchRun
 from bulkgen.log import BatchRecord, EventLog, Store
 from bulkgen.models import BatchConfig, BatchStatus
+from bulkgen.quotas import Quotas, pause_spent
 from bulkgen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,10 @@ class Runner:
         settings: Settings,
         *,
         generator_factory: GeneratorFactory | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self._store = store
+        self._quotas = quotas
         self._log = event_log
         self._settings = settings
         self._generator_factory = generator_factory or default_factory(settings)
@@ -110,11 +113,17 @@ class Runner:
         return batch_ids
 
     async def _keep_leases(self) -> None:
-        """Renew this process's leases; take over the batches of runners that died."""
+        """Renew this process's leases, pause the batches whose owner spent the tokens
+        quota, and take over the batches of runners that died."""
         while True:
             await asyncio.sleep(self._lease / 3)
             try:
                 await self._log.renew_leases(self.id, list(self._runs), self._lease)
+                for batch_id in await pause_spent(
+                    self._quotas, self._store, self._log, list(self._runs)
+                ):
+                    self.hold(batch_id)
+                    log.warning("batch %s paused: its owner's tokens quota is spent", batch_id)
                 taken = await self._take_over()
                 if taken:
                     log.warning("took over %d batches whose runner stopped", len(taken))

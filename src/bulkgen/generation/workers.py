@@ -36,6 +36,7 @@ from bulkgen.log.store import ClaimOutcome
 from bulkgen.logs import working_on
 from bulkgen.metrics import item_finished
 from bulkgen.models import BatchConfig
+from bulkgen.quotas import Quotas, pause_spent
 from bulkgen.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class Workers:
         self._settings = settings
         self._factory = generator_factory
         self._stems = SharedStems(store)
+        #: The tokens quota the janitor enforces on running batches (None: no quota).
+        self.quotas = Quotas(settings, store) if settings.quota_tokens_per_day else None
         self.stopping = False
         self._task: asyncio.Task[None] | None = None
         self.app = App(
@@ -149,7 +152,11 @@ class Workers:
         for job in stalled:
             log.warning("job %s of a worker that stopped answering runs again", job.id)
             await manager.retry_job(job)
-        for batch_id in await self._store.runnable_batches():
+        runnable = await self._store.runnable_batches()
+        paused = await pause_spent(self.quotas, self._store, self._log, runnable)
+        for batch_id in runnable:
+            if batch_id in paused:
+                continue
             deferred = await self._log.ensure_slots(batch_id)
             if deferred:
                 log.info("batch %s: %d slot jobs deferred again", batch_id, deferred)

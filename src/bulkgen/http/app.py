@@ -19,6 +19,7 @@ from bulkgen.errors import (
     InvalidConfig,
     InvalidCursor,
     NotFound,
+    QuotaExceeded,
     StorageUnavailable,
 )
 from bulkgen.generation.runner import GeneratorFactory
@@ -57,6 +58,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: refusals get the headers too
     app.include_router(batches.router)
+    app.include_router(batches.quota_router)
     app.include_router(stream.router)
     app.include_router(pages.router)
     app.include_router(ops.router)
@@ -67,6 +69,7 @@ def create_app(
     app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(InvalidConfig, _invalid_config)
     app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(QuotaExceeded, _quota)
     app.add_exception_handler(StorageUnavailable, _storage)
     app.add_exception_handler(DBAPIError, _storage)
     app.add_exception_handler(RequestValidationError, validation_error)
@@ -101,6 +104,15 @@ async def _invalid_config(_request: Request, error: Exception) -> JSONResponse:
     field = error.field if isinstance(error, InvalidConfig) else "body"
     problem = {"type": "invalid_config", "loc": ["body", field], "msg": str(error)}
     return JSONResponse({"detail": [problem]}, status_code=422)
+
+
+async def _quota(_request: Request, error: Exception) -> JSONResponse:
+    """A ``429`` shaped like a validation error, naming the field the quota bounds."""
+    assert isinstance(error, QuotaExceeded)
+    problem = {"type": "quota_exceeded", "loc": ["body", error.field], "msg": error.message}
+    return JSONResponse(
+        {"detail": [problem]}, status_code=429, headers={"Retry-After": str(error.retry_after)}
+    )
 
 
 #: What a request refused for a storage fault is told to wait, in seconds.

@@ -12,8 +12,10 @@ from bulkgen.export import ExportFormat, export_filename, render_export
 from bulkgen.http.deps import OwnerDep, ServicesDep
 from bulkgen.http.edge import require_json
 from bulkgen.models import REASON_PATTERN, Batch, BatchConfig, Item, ItemStatus, Page
+from bulkgen.quotas import QuotaView
 
 router = APIRouter(prefix="/api/generation/batch", tags=["batches"])
+quota_router = APIRouter(tags=["batches"])
 
 #: Passed items read from the store per query while building an export.
 EXPORT_PAGE = 500
@@ -36,7 +38,10 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     response_model=Batch,
     dependencies=[Depends(require_json)],
-    responses=BAD_BODY,
+    responses={
+        **BAD_BODY,
+        429: {"description": "The caller's daily quota has no room for this batch"},
+    },
 )
 async def create_batch(
     config: BatchConfig, owner: OwnerDep, services: ServicesDep, response: Response
@@ -45,6 +50,12 @@ async def create_batch(
     batch = await services.create_batch(owner, config)
     response.headers["Location"] = f"/api/generation/batch/{batch.id}"
     return batch
+
+
+@quota_router.get("/api/quota", response_model=QuotaView)
+async def quota(owner: OwnerDep, services: ServicesDep) -> QuotaView:
+    """The caller's daily quotas (items, provider tokens) and what the last 24 hours used."""
+    return await services.quota(owner)
 
 
 @router.get("", response_model=Page[Batch])
@@ -94,7 +105,15 @@ async def pause_batch(batch_id: str, owner: OwnerDep, services: ServicesDep) -> 
     return await services.pause_batch(owner, batch_id)
 
 
-@router.post("/{batch_id}/resume", response_model=Batch, responses={**NOT_FOUND, **CONFLICT})
+@router.post(
+    "/{batch_id}/resume",
+    response_model=Batch,
+    responses={
+        **NOT_FOUND,
+        **CONFLICT,
+        429: {"description": "Paused for the tokens quota, which is still spent"},
+    },
+)
 async def resume_batch(batch_id: str, owner: OwnerDep, services: ServicesDep) -> Batch:
     """Run a paused batch again."""
     return await services.resume_batch(owner, batch_id)

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from bulkgen import __version__
-from bulkgen.errors import InvalidConfig, NotFound
+from bulkgen.errors import InvalidConfig, NotFound, QuotaExceeded
 from bulkgen.http import csrf
 from bulkgen.http.deps import OwnerDep, ServicesDep
 from bulkgen.http.form_errors import plain_message
@@ -24,6 +24,7 @@ from bulkgen.models import (
     Difficulty,
     ItemType,
 )
+from bulkgen.quotas import QuotaView
 from bulkgen.services import Services
 
 HERE = Path(__file__).resolve().parent
@@ -104,8 +105,9 @@ async def history(
 
 
 @router.get("/faculty/generate/batch/new", response_class=HTMLResponse)
-async def new_batch_form(request: Request, services: ServicesDep) -> Response:
-    return render(request, "new.html", _form_context(dict(FORM_DEFAULTS), {}, services))
+async def new_batch_form(request: Request, owner: OwnerDep, services: ServicesDep) -> Response:
+    quota = await services.quota(owner)
+    return render(request, "new.html", _form_context(dict(FORM_DEFAULTS), {}, services, quota))
 
 
 @router.post("/faculty/generate/batch/new", response_class=HTMLResponse)
@@ -124,6 +126,10 @@ async def create_from_form(request: Request, owner: OwnerDep, services: Services
     except InvalidConfig as error:
         errors = {error.field: error.message}
         return render(request, "new.html", _form_context(values, errors, services), 422)
+    except QuotaExceeded as error:
+        quota = await services.quota(owner)
+        context = _form_context(values, {error.field: error.message}, services, quota)
+        return render(request, "new.html", context, 429)
     return RedirectResponse(f"/faculty/generate/batch/{batch.id}", status_code=303)
 
 
@@ -236,7 +242,10 @@ def _form_field(loc: tuple[int | str, ...]) -> str:
 
 
 def _form_context(
-    values: dict[str, str], errors: dict[str, str], services: Services
+    values: dict[str, str],
+    errors: dict[str, str],
+    services: Services,
+    quota: QuotaView | None = None,
 ) -> dict[str, Any]:
     """What the form shows; ``openai`` is offered only when the server has an API key."""
     generators = ["demo"]
@@ -249,6 +258,7 @@ def _form_context(
         "difficulties": [d.value for d in Difficulty],
         "generators": generators,
         "openai_model": services.settings.openai_model,
+        "quota": quota,
         "limits": {
             "count": MAX_COUNT,
             "concurrency": MAX_CONCURRENCY,

@@ -41,7 +41,7 @@ from bulkgen.log.store import (
     StartItem,
     Store,
 )
-from bulkgen.models import BatchConfig
+from bulkgen.models import BatchConfig, PauseReason
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +175,11 @@ class EventLog:
             lambda now: self._store.cancel(batch_id, now), lambda _: [batch_id]
         )
 
-    async def pause(self, batch_id: str) -> BatchRecord:
+    async def pause(
+        self, batch_id: str, reason: PauseReason = "manual", message: str = ""
+    ) -> BatchRecord:
         return await self._command(
-            lambda now: self._store.pause(batch_id, now), lambda _: [batch_id]
+            lambda now: self._store.pause(batch_id, now, reason, message), lambda _: [batch_id]
         )
 
     async def resume(self, batch_id: str) -> BatchRecord:

@@ -41,7 +41,7 @@ from bulkgen.log.slots import (
 from bulkgen.log.stems import StemMethods
 from bulkgen.log.store import Applied, BatchRecord, Change, ClaimItem, EventRecord
 from bulkgen.log.transaction import item_states, lock, lock_one, write_back
-from bulkgen.models import BatchConfig, BatchStatus, Item, ItemStatus
+from bulkgen.models import BatchConfig, BatchStatus, Item, ItemStatus, PauseReason
 from bulkgen.progress import ProgressState
 
 _MIGRATE_KEY = 0x62756C6B67656E  # "bulkgen": the advisory lock migrations take
@@ -151,6 +151,16 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods):
         async with self._read.connect() as conn:
             rows = await conn.execute(query.group_by(batches.c.status))
             return {BatchStatus(status): (count, pending or 0) for status, count, pending in rows}
+
+    async def usage_since(self, owner: str, since: float) -> tuple[int, int, float | None]:
+        query = select(
+            func.coalesce(func.sum(batches.c.total), 0),
+            func.coalesce(func.sum(batches.c.total_tokens), 0),
+            func.min(batches.c.created_at),
+        ).where(batches.c.owner == owner, batches.c.created_at >= since)
+        async with self._read.connect() as conn:
+            items_, tokens, oldest = (await conn.execute(query)).one()
+            return int(items_), int(tokens), oldest
 
     @staticmethod
     async def _batch_in(conn: AsyncConnection, batch_id: str, owner: str | None) -> BatchRecord:
@@ -268,10 +278,12 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods):
             await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
 
-    async def pause(self, batch_id: str, now: float) -> BatchRecord:
+    async def pause(
+        self, batch_id: str, now: float, reason: PauseReason = "manual", message: str = ""
+    ) -> BatchRecord:
         async with self._write.begin() as conn:
             state = await lock_one(conn, batch_id)
-            state.pause_by_hand(now)
+            state.pause_by_hand(now, reason, message)
             await write_back(conn, {batch_id: state})
             await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)

@@ -293,8 +293,8 @@ class BatchState:
             return
         self.pause_with("early_stop", early_stop_message(failed, finished, rule), now)
 
-    def pause_by_hand(self, now: float) -> None:
-        """A user's pause; Conflict unless the batch is queued or running with items left."""
+    def pause_by_hand(self, now: float, reason: PauseReason = "manual", message: str = "") -> None:
+        """A user's or a quota's pause; Conflict unless queued or running with items left."""
         if self.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
             raise Conflict(
                 f"batch {self.id} is {self.status.value}: only a queued or "
@@ -302,7 +302,7 @@ class BatchState:
             )
         if self.counts["pending"] == 0:
             raise Conflict(f"batch {self.id} has no pending items left to pause")
-        self.pause_with("manual", MANUAL_PAUSE, now)
+        self.pause_with(reason, message or MANUAL_PAUSE, now)
 
     def resume(self, now: float) -> None:
         """Run a paused batch again (``batch.resumed``); Conflict when it is not paused."""

@@ -20,6 +20,7 @@ from bulkgen.models import (
     Item,
     ItemError,
     ItemStatus,
+    PauseReason,
     RuleResult,
 )
 from bulkgen.progress import Counts, ProgressState
@@ -165,6 +166,10 @@ class Store(Protocol):
     async def progress_state(self, batch_id: str) -> ProgressState:
         """The batch's progress state alone (what a live feed reads at every wake-up)."""
 
+    async def usage_since(self, owner: str, since: float) -> tuple[int, int, float | None]:
+        """The owner's batches created at or after ``since``: their items, their tokens,
+        and when the oldest of them was created (None: no batch)."""
+
     async def count_by_status(self) -> dict[BatchStatus, tuple[int, int]]:
         """Per status present, every owner's batches: how many, and their pending items."""
 
@@ -227,9 +232,11 @@ class Store(Protocol):
         nothing would be re-queued.
         """
 
-    async def pause(self, batch_id: str, now: float) -> BatchRecord:
-        """Pause a queued or running batch by hand (``batch.paused``, reason ``manual``);
-        Conflict when it is not queued or running or has no pending item left."""
+    async def pause(
+        self, batch_id: str, now: float, reason: PauseReason = "manual", message: str = ""
+    ) -> BatchRecord:
+        """Pause a queued or running batch (``batch.paused``; by hand, or ``quota`` with
+        ``message``); Conflict when it is not queued or running or has no pending item."""
 
     async def resume(self, batch_id: str, now: float) -> BatchRecord:
         """Move a paused batch back to running (``batch.resumed``); Conflict otherwise."""

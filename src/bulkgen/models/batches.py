@@ -34,7 +34,7 @@ class BatchStatus(StrEnum):
 _FINISHED = frozenset({BatchStatus.COMPLETED, BatchStatus.CANCELLED, BatchStatus.FAILED})
 
 
-PauseReason = Literal["manual", "early_stop"]
+PauseReason = Literal["manual", "early_stop", "quota"]
 
 
 class PauseInfo(BaseModel):

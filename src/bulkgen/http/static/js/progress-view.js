@@ -162,7 +162,7 @@ export class ProgressView {
     this.pauseBanner.dataset.reason = pause?.reason ?? "";
     const title = part(this.pauseBanner, "[data-role=pause-title]", HTMLElement);
     const message = part(this.pauseBanner, "[data-role=pause-message]", HTMLElement);
-    setText(title, pause?.reason === "early_stop" ? "Paused by the early stop" : "Paused");
+    setText(title, pauseTitle(pause?.reason));
     setText(message, pause?.message ?? "");
   }
 
@@ -312,4 +312,15 @@ export class ProgressView {
     const label = this.connection.querySelector("[data-role=connection-label]");
     if (label instanceof HTMLElement) setText(label, CONNECTION_LABELS[state]);
   }
+}
+
+/**
+ * The pause banner's title; the same text as the progress page's template.
+ * @param {string | undefined} reason
+ * @returns {string}
+ */
+export function pauseTitle(reason) {
+  if (reason === "early_stop") return "Paused by the early stop";
+  if (reason === "quota") return "Paused: the daily quota is spent";
+  return "Paused";
 }

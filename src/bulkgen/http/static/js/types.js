@@ -11,7 +11,7 @@
 /**
  * Why a paused batch is paused.
  * @typedef {object} PauseInfo
- * @property {"manual" | "early_stop"} reason
+ * @property {"manual" | "early_stop" | "quota"} reason
  * @property {string} message
  * @property {string} at
  */
