@@ -93,6 +93,9 @@ def make_server(database_url: str) -> Iterator[Callable[..., LiveServer]]:
             "log_level": "warning",
             "retry_backoff_seconds": 0.01,
         }
+        if "user_header" in overrides:
+            # The tests' clients are the trusted proxy: they connect from the loopback.
+            values["trusted_proxies"] = ["127.0.0.1"]
         values.update(overrides)
         settings = Settings(**values)
         factory = None

@@ -8,10 +8,11 @@ flag; the API key of the ``openai`` generator is also read from the standard
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The URL schemes of the databases bulkgen runs on.
@@ -51,6 +52,18 @@ class Settings(BaseSettings):
         description="Name of a request header carrying the caller's user id, set by a "
         "trusted reverse proxy that signs users in (for example `X-Forwarded-User`). "
         "Unset: every request acts as `local_user`.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (IPs or CIDR blocks, e.g. `10.0.0.0/8`) of the reverse "
+        "proxies whose `user_header` and `X-Forwarded-Proto` are believed; from any other "
+        "peer those headers are ignored. Required with `user_header`.",
+    )
+    allowed_hosts: list[str] | None = Field(
+        default=None,
+        description="Host names the server answers to (the `Host` header, port ignored); "
+        "any other is a `400`, which stops DNS-rebinding pages. Unset: `localhost`, "
+        '`127.0.0.1`, `[::1]` and `host`. `["*"]` allows every name.',
     )
     heartbeat_seconds: float = Field(
         default=15.0,
@@ -234,6 +247,24 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://USER@HOST/NAME"
             )
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR block") from None
+        return value
+
+    @model_validator(mode="after")
+    def _header_needs_proxies(self) -> Settings:
+        if self.user_header is not None and not self.trusted_proxies:
+            raise ValueError(
+                "user_header needs trusted_proxies: the addresses of the proxies that set it"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod

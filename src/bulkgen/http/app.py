@@ -17,6 +17,7 @@ from bulkgen.generation.runner import GeneratorFactory
 from bulkgen.http import batches, ops, pages, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
 from bulkgen.http.edge import BodyLimitMiddleware, method_not_allowed, validation_error
+from bulkgen.http.trust import HostCheckMiddleware, allowed_host_names, parse_networks
 from bulkgen.services import Services
 from bulkgen.settings import Settings
 
@@ -43,8 +44,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = resolved
-    app.add_middleware(OriginCheckMiddleware)
+    proxies = parse_networks(resolved.trusted_proxies)
+    app.add_middleware(OriginCheckMiddleware, proxies=proxies)
     app.add_middleware(BodyLimitMiddleware)
+    # Added last, so it runs first: a request to another name never reaches a route.
+    app.add_middleware(
+        HostCheckMiddleware, allowed=allowed_host_names(resolved.allowed_hosts, resolved.host)
+    )
     app.include_router(batches.router)
     app.include_router(stream.router)
     app.include_router(pages.router)
