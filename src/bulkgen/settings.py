@@ -53,6 +53,23 @@ class Settings(BaseSettings):
         "trusted reverse proxy that signs users in (for example `X-Forwarded-User`). "
         "Unset: every request acts as `local_user`.",
     )
+    require_sign_in: bool = Field(
+        default=False,
+        description="Every request must carry a credential: a session cookie, an API token "
+        "or a trusted proxy's `user_header`. `false`: a request without one acts as "
+        "`local_user` (a machine where every local process is trusted).",
+    )
+    admins: list[str] = Field(
+        default_factory=list,
+        description="User ids or email addresses that are admins whatever their stored "
+        "role (users of OpenID Connect or of a trusted proxy).",
+    )
+    session_hours: float = Field(
+        default=168.0,
+        gt=0,
+        le=24 * 366,
+        description="How long a browser session lasts after signing in.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses (IPs or CIDR blocks, e.g. `10.0.0.0/8`) of the reverse "

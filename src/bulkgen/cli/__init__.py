@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
+from bulkgen.cli.accounts import token_app, user_app
 from bulkgen.cli.batch import batch_app
 from bulkgen.cli.rules import rules_app
 from bulkgen.http.server import Server, run_worker, serve
@@ -38,6 +39,8 @@ app = typer.Typer(
 )
 app.add_typer(batch_app, name="batch")
 app.add_typer(rules_app, name="rules")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 console = Console(stderr=True, soft_wrap=True)  # an error is one line, whatever the width
 
 DatabaseOpt = Annotated[

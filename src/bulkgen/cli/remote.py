@@ -25,6 +25,15 @@ ServerOpt = Annotated[
     str,
     typer.Option("--server", envvar="BULKGEN_SERVER", help="URL of the bulkgen server"),
 ]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="BULKGEN_TOKEN",
+        help="API token (bulkgen token create); default: the token a local server wrote "
+        "for this user",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts)")]
 BatchIdArg = Annotated[str, typer.Argument(metavar="ID", help="The batch id")]
 
@@ -42,9 +51,16 @@ def run_command(work: Coroutine[Any, Any, T], *, interrupted: str = INTERRUPTED)
         raise typer.Exit(130) from None
 
 
-async def call_server(server: str, request: Callable[[BulkgenClient], Awaitable[T]]) -> T:
+def connect(server: str, token: str | None) -> BulkgenClient:
+    """A client of ``server`` that signs in with ``token``."""
+    return BulkgenClient(server, token=token)
+
+
+async def call_server(
+    server: str, token: str | None, request: Callable[[BulkgenClient], Awaitable[T]]
+) -> T:
     """One request to the server at ``server``, on a client of its own."""
-    async with BulkgenClient(server) as client:
+    async with connect(server, token) as client:
         return await request(client)
 
 

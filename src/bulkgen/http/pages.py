@@ -103,7 +103,7 @@ async def history(
 
 
 @router.get("/faculty/generate/batch/new", response_class=HTMLResponse)
-async def new_batch_form(request: Request, services: ServicesDep) -> Response:
+async def new_batch_form(request: Request, _caller: OwnerDep, services: ServicesDep) -> Response:
     return render(request, "new.html", _form_context(dict(FORM_DEFAULTS), {}, services))
 
 
