@@ -7,9 +7,11 @@ and issues new ones; the store keeps only their hashes. Routes and the CLI reach
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 
 from bulkgen.credentials import (
     Role,
@@ -23,10 +25,12 @@ from bulkgen.credentials import (
 )
 from bulkgen.errors import Conflict
 from bulkgen.log.accounts import AccountMethods
-from bulkgen.settings import Settings
+from bulkgen.settings import Settings, token_file
 
 #: How long a one-time sign-in link stays usable.
 LINK_SECONDS = 24 * 3600.0
+#: The name of the API token a server leaves for the CLI of the same machine.
+CLI_LABEL = "this machine's CLI (port {port})"
 #: The longest name of an API token.
 MAX_TOKEN_NAME = 100
 
@@ -114,3 +118,27 @@ class Accounts:
         """The user of a one-time link, which is used up; ``None`` when unknown or used."""
         found = await self.store.take_token(digest(secret), "login", time.time())
         return self._role(found) if found is not None else None
+
+    async def sign_in_local_user(self, host: str, port: int) -> str:
+        """The embedded default's start: ``local_user`` gets a one-time sign-in link (the
+        secret is returned for the printed URL) and a fresh API token, written to a file
+        only this OS user can read, where the CLI on this machine finds it."""
+        user = self.settings.local_user
+        await self.ensure_user(User(user, "faculty"))
+        name = CLI_LABEL.format(port=port)
+        for info in await self.store.list_tokens(user):
+            if info.name == name:  # the token of an earlier start of this server
+                await self.store.revoke_token(info.id)
+        secret, _info = await self.create_token(user, name)
+        write_private(token_file(self.settings.runtime_dir, host, port), secret)
+        return await self.sign_in_link(user)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by this OS user only (folder 0700, file 0600)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(text + "\n")

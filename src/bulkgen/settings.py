@@ -9,6 +9,7 @@ flag; the API key of the ``openai`` generator is also read from the standard
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The URL schemes of the databases bulkgen runs on.
 DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+psycopg://")
+
+
+def default_runtime_dir() -> Path:
+    """``$XDG_RUNTIME_DIR/bulkgen`` (private to the user, cleared at log-out), else
+    ``~/.local/state/bulkgen``."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) if runtime else Path.home() / ".local" / "state"
+    return base / "bulkgen"
+
+
+def token_file(runtime_dir: Path, host: str, port: int) -> Path:
+    """Where the server on ``host:port`` leaves the local user's API token for the CLI."""
+    name = host.strip("[]").replace(":", "_") or "localhost"
+    if name in ("localhost", "0.0.0.0", "::", "__1", "_"):  # one machine, one server per port
+        name = "127.0.0.1"
+    return runtime_dir / f"token-{name}-{port}"
 
 
 class Settings(BaseSettings):
@@ -54,10 +71,17 @@ class Settings(BaseSettings):
         "Unset: every request acts as `local_user`.",
     )
     require_sign_in: bool = Field(
-        default=False,
+        default=True,
         description="Every request must carry a credential: a session cookie, an API token "
         "or a trusted proxy's `user_header`. `false`: a request without one acts as "
         "`local_user` (a machine where every local process is trusted).",
+    )
+    runtime_dir: Path = Field(
+        default_factory=lambda: default_runtime_dir(),
+        description="Private folder (0700) of this user's server credentials: a server "
+        "signing in `local_user` writes the CLI's API token there (0600), and the CLI on "
+        "the same machine reads it. Default: `$XDG_RUNTIME_DIR/bulkgen`, else "
+        "`~/.local/state/bulkgen`.",
     )
     admins: list[str] = Field(
         default_factory=list,

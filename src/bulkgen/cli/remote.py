@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import typer
+from pydantic import ValidationError
 from rich.text import Text
 
 from bulkgen.cli.format import error_console
 from bulkgen.client import BulkgenClient, ClientError
+from bulkgen.settings import Settings, default_runtime_dir, token_file
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 INTERRUPTED = "interrupted"
@@ -52,8 +55,26 @@ def run_command(work: Coroutine[Any, Any, T], *, interrupted: str = INTERRUPTED)
 
 
 def connect(server: str, token: str | None) -> BulkgenClient:
-    """A client of ``server`` that signs in with ``token``."""
-    return BulkgenClient(server, token=token)
+    """A client of ``server`` that signs in with ``token``, or else with the token a
+    server on this machine left for its local user (``runtime_dir``)."""
+    return BulkgenClient(server, token=token or local_token(server))
+
+
+def local_token(server: str) -> str | None:
+    """The API token the server at ``server`` wrote for this machine's CLI, if any."""
+    parts = urlsplit(server)
+    if parts.hostname is None:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        runtime = Settings().runtime_dir  # BULKGEN_RUNTIME_DIR, like the server's
+    except ValidationError:
+        runtime = default_runtime_dir()
+    path = token_file(runtime, parts.hostname, port)
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 async def call_server(

@@ -102,6 +102,12 @@ async def sign_in_link(
     """The one-time link a server prints at start: it opens a session, once."""
     user = await services.accounts.use_link(token) if token else None
     if user is None:
+        session = request.cookies.get(SESSION_COOKIE, "")
+        signed_in = 0 < len(session) <= MAX_SECRET and (
+            await services.accounts.session_user(session) is not None
+        )
+        if signed_in:  # a reload of the link by the browser it signed in
+            return RedirectResponse(safe_next(next), status_code=303)
         raise HTTPException(401, "this sign-in link is unknown, expired or already used")
     return await start_session(request, services, user.id, next or HOME)
 
