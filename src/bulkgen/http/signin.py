@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bulkgen.http import csrf
+from bulkgen.http.batches import BAD_BODY
 from bulkgen.http.deps import MAX_SECRET, SESSION_COOKIE, CallerDep, ServicesDep
 from bulkgen.http.edge import require_json
 from bulkgen.http.pages import render
@@ -150,6 +151,7 @@ async def list_tokens(caller: CallerDep, services: ServicesDep) -> list[Token]:
     status_code=201,
     tags=["account"],
     dependencies=[Depends(require_json)],
+    responses=BAD_BODY,
 )
 async def create_token(body: NewToken, caller: CallerDep, services: ServicesDep) -> CreatedToken:
     """A new API token of the caller, sent as ``Authorization: Bearer <token>``."""
@@ -158,7 +160,12 @@ async def create_token(body: NewToken, caller: CallerDep, services: ServicesDep)
     return CreatedToken(id=info.id, name=info.name, created_at=info.created_at, token=secret)
 
 
-@router.delete("/api/tokens/{token_id}", status_code=204, tags=["account"])
+@router.delete(
+    "/api/tokens/{token_id}",
+    status_code=204,
+    tags=["account"],
+    responses={404: {"description": "No such token, or not one of the caller's"}},
+)
 async def revoke_token(token_id: str, caller: CallerDep, services: ServicesDep) -> Response:
     """Revoke one of the caller's tokens; another's, or an unknown one, is ``404``."""
     if len(token_id) > 16 or not await services.accounts.store.revoke_token(token_id, caller.id):
