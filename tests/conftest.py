@@ -92,7 +92,12 @@ def make_server(database_url: str) -> Iterator[Callable[..., LiveServer]]:
             "port": 0,
             "log_level": "warning",
             "retry_backoff_seconds": 0.01,
+            # Most tests act as the single local user; tests of sign-in set it to True.
+            "require_sign_in": False,
         }
+        if "user_header" in overrides:
+            # The tests' clients are the trusted proxy: they connect from the loopback.
+            values["trusted_proxies"] = ["127.0.0.1"]
         values.update(overrides)
         settings = Settings(**values)
         factory = None

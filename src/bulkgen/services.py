@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
 from bulkgen import metrics
+from bulkgen.accounts import Accounts
+from bulkgen.credentials import Caller, scope, user_id
 from bulkgen.errors import InvalidCursor, QuotaExceeded
 from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
@@ -107,7 +109,9 @@ class Services:
         limits = StreamLimits(
             settings.max_streams or default_stream_cap(), settings.max_streams_per_user
         )
-        services = cls(settings, store, bus, log, runner, hub, workers, limits, quotas)
+        services = cls(
+            settings, store, bus, log, runner, hub, workers=workers, streams=limits, quotas=quotas
+        )
         await runner.resume()
         return services
 
@@ -121,6 +125,12 @@ class Services:
         if isinstance(self.bus, PgBus):
             await self.bus.close()
         await self.store.close()
+
+    @property
+    def accounts(self) -> Accounts:
+        """Users, sessions and tokens, kept in the same database as the batches."""
+        assert isinstance(self.store, SQLStore)
+        return Accounts(self.store, self.settings)
 
     def health(self) -> dict[str, object]:
         """Liveness: what this process runs, and whether its writes fail, without asking
@@ -150,20 +160,20 @@ class Services:
 
     # -- reading -------------------------------------------------------------------------
 
-    async def get_batch(self, owner: str, batch_id: str) -> Batch:
-        record = await self.store.get_batch(batch_id, owner)
+    async def get_batch(self, owner: Caller, batch_id: str) -> Batch:
+        record = await self.store.get_batch(batch_id, scope(owner))
         return batch_view(record, time.time(), self.log.fault_reason())
 
-    async def list_batches(self, owner: str, *, limit: int, offset: int) -> Page[Batch]:
+    async def list_batches(self, owner: Caller, *, limit: int, offset: int) -> Page[Batch]:
         """The owner's batches, newest first, each with its progress."""
-        records, total = await self.store.list_batches(owner, limit=limit, offset=offset)
+        records, total = await self.store.list_batches(scope(owner), limit=limit, offset=offset)
         now = time.time()
         batches = [batch_view(record, now, self.log.fault_reason()) for record in records]
         return Page[Batch](items=batches, total=total, limit=limit, offset=offset)
 
     async def list_items(
         self,
-        owner: str,
+        owner: Caller,
         batch_id: str,
         *,
         status: ItemStatus | None = None,
@@ -172,19 +182,19 @@ class Services:
     ) -> Page[Item]:
         """Items in index order, optionally of one status."""
         found, total = await self.store.list_items(
-            batch_id, owner, status=status, limit=limit, offset=offset
+            batch_id, scope(owner), status=status, limit=limit, offset=offset
         )
         return Page[Item](items=found, total=total, limit=limit, offset=offset)
 
     async def batch_with_items(
-        self, owner: str, batch_id: str, *, limit: int
+        self, owner: Caller, batch_id: str, *, limit: int
     ) -> tuple[Batch, list[Item]]:
         """The batch and its latest ``limit`` started items, as of one moment of its log
         (a page renders both, then follows the stream from ``last_event_id``)."""
-        record, items = await self.store.batch_with_items(batch_id, owner, limit=limit)
+        record, items = await self.store.batch_with_items(batch_id, scope(owner), limit=limit)
         return batch_view(record, time.time(), self.log.fault_reason()), items
 
-    async def passed_items(self, owner: str, batch_id: str, *, page: int = 500) -> list[Item]:
+    async def passed_items(self, owner: Caller, batch_id: str, *, page: int = 500) -> list[Item]:
         """Every completed item in index order, read in pages.
 
         Items only ever become completed (nothing moves a passed item back), so while a
@@ -195,7 +205,7 @@ class Services:
         offset = 0
         while True:
             items, total = await self.store.list_items(
-                batch_id, owner, status=ItemStatus.COMPLETED, limit=page, offset=offset
+                batch_id, scope(owner), status=ItemStatus.COMPLETED, limit=page, offset=offset
             )
             last = found[-1].index if found else -1
             found.extend(item for item in items if item.index > last)
@@ -206,11 +216,11 @@ class Services:
     # -- streams -------------------------------------------------------------------------
 
     async def stream(
-        self, owner: str, batch_id: str, cursor: int | None
+        self, owner: Caller, batch_id: str, cursor: int | None
     ) -> AsyncIterator[bytes] | None:
         """The frames of the batch's SSE stream from ``cursor`` (None: from a snapshot);
         None when the cursor is at the end of a finished batch (nothing will follow)."""
-        record = await self.store.get_batch(batch_id, owner)
+        record = await self.store.get_batch(batch_id, scope(owner))
         if cursor is not None and cursor >= record.last_seq:
             if record.status.finished:
                 return None
@@ -219,7 +229,7 @@ class Services:
                     f"event id {cursor} is past the end of the batch's log "
                     f"(last event id {record.last_seq})"
                 )
-        self.streams.admit(owner)
+        self.streams.admit(user_id(owner))
         frames = viewer_frames(
             self.hub,
             self.store,
@@ -228,60 +238,62 @@ class Services:
             retry_ms=self.settings.sse_retry_ms,
             heartbeat=self.settings.heartbeat_seconds,
         )
-        return self.streams.held(owner, frames)
+        return self.streams.held(user_id(owner), frames)
 
-    async def stream_batches(self, owner: str, batch_ids: list[str]) -> AsyncIterator[bytes] | None:
+    async def stream_batches(
+        self, owner: Caller, batch_ids: list[str]
+    ) -> AsyncIterator[bytes] | None:
         """``batches.progress`` frames for several of the owner's batches; None when all
         of them are finished."""
-        records = [await self.store.get_batch(batch_id, owner) for batch_id in batch_ids]
+        records = [await self.store.get_batch(batch_id, scope(owner)) for batch_id in batch_ids]
         if all(record.status.finished for record in records):
             return None
-        self.streams.admit(owner)
+        self.streams.admit(user_id(owner))
         frames = batches_frames(
             self.hub,
             batch_ids,
             retry_ms=self.settings.sse_retry_ms,
             heartbeat=self.settings.heartbeat_seconds,
         )
-        return self.streams.held(owner, frames)
+        return self.streams.held(user_id(owner), frames)
 
     # -- acting --------------------------------------------------------------------------
 
-    async def create_batch(self, owner: str, config: BatchConfig) -> Batch:
+    async def create_batch(self, owner: Caller, config: BatchConfig) -> Batch:
         """Store and start the batch; ``InvalidConfig`` when this server cannot run it."""
         check_runnable(config, self.settings)
         if self.quotas is not None:
-            await self.quotas.check_create(owner, config)
-        record = await self.log.create_batch(owner, config)
+            await self.quotas.check_create(user_id(owner), config)
+        record = await self.log.create_batch(user_id(owner), config)
         await self.runner.start(record.id)
         return await self.get_batch(owner, record.id)
 
-    async def cancel_batch(self, owner: str, batch_id: str) -> Batch:
-        await self.store.get_batch(batch_id, owner)
+    async def cancel_batch(self, owner: Caller, batch_id: str) -> Batch:
+        await self.store.get_batch(batch_id, scope(owner))
         record = await self.runner.cancel(batch_id)
         return batch_view(record, time.time(), self.log.fault_reason())
 
-    async def pause_batch(self, owner: str, batch_id: str) -> Batch:
+    async def pause_batch(self, owner: Caller, batch_id: str) -> Batch:
         """Stop scheduling the batch's items; those being generated finish normally."""
-        await self.store.get_batch(batch_id, owner)
+        await self.store.get_batch(batch_id, scope(owner))
         record = await self.log.pause(batch_id)
         self.runner.hold(batch_id)
         return batch_view(record, time.time(), self.log.fault_reason())
 
-    async def resume_batch(self, owner: str, batch_id: str) -> Batch:
+    async def resume_batch(self, owner: Caller, batch_id: str) -> Batch:
         """Run a paused batch again (not while its owner's tokens quota is spent)."""
-        record = await self.store.get_batch(batch_id, owner)
+        record = await self.store.get_batch(batch_id, scope(owner))
         if self.quotas is not None and record.status is BatchStatus.PAUSED:
-            spent = await self.quotas.tokens_over(owner, record.config)
+            spent = await self.quotas.tokens_over(record.owner, record.config)
             if spent is not None:
                 raise QuotaExceeded("generator", spent, 60)
         await self.log.resume(batch_id)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)
 
-    async def retry_batch(self, owner: str, batch_id: str, reason: str | None = None) -> Batch:
+    async def retry_batch(self, owner: Caller, batch_id: str, reason: str | None = None) -> Batch:
         """Re-queue the failed items (with ``reason``: only that group) and run the batch."""
-        await self.store.get_batch(batch_id, owner)
+        await self.store.get_batch(batch_id, scope(owner))
         await self.log.requeue_failed(batch_id, reason)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)

@@ -8,14 +8,32 @@ flag; the API key of the ``openai`` generator is also read from the standard
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The URL schemes of the databases bulkgen runs on.
 DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+psycopg://")
+
+
+def default_runtime_dir() -> Path:
+    """``$XDG_RUNTIME_DIR/bulkgen`` (private to the user, cleared at log-out), else
+    ``~/.local/state/bulkgen``."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) if runtime else Path.home() / ".local" / "state"
+    return base / "bulkgen"
+
+
+def token_file(runtime_dir: Path, host: str, port: int) -> Path:
+    """Where the server on ``host:port`` leaves the local user's API token for the CLI."""
+    name = host.strip("[]").replace(":", "_") or "localhost"
+    if name in ("localhost", "0.0.0.0", "::", "__1", "_"):  # one machine, one server per port
+        name = "127.0.0.1"
+    return runtime_dir / f"token-{name}-{port}"
 
 
 class Settings(BaseSettings):
@@ -51,6 +69,42 @@ class Settings(BaseSettings):
         description="Name of a request header carrying the caller's user id, set by a "
         "trusted reverse proxy that signs users in (for example `X-Forwarded-User`). "
         "Unset: every request acts as `local_user`.",
+    )
+    require_sign_in: bool = Field(
+        default=True,
+        description="Every request must carry a credential: a session cookie, an API token "
+        "or a trusted proxy's `user_header`. `false`: a request without one acts as "
+        "`local_user` (a machine where every local process is trusted).",
+    )
+    runtime_dir: Path = Field(
+        default_factory=lambda: default_runtime_dir(),
+        description="Private folder (0700) of this user's server credentials: a server "
+        "signing in `local_user` writes the CLI's API token there (0600), and the CLI on "
+        "the same machine reads it. Default: `$XDG_RUNTIME_DIR/bulkgen`, else "
+        "`~/.local/state/bulkgen`.",
+    )
+    admins: list[str] = Field(
+        default_factory=list,
+        description="User ids or email addresses that are admins whatever their stored "
+        "role (users of OpenID Connect or of a trusted proxy).",
+    )
+    session_hours: float = Field(
+        default=168.0,
+        gt=0,
+        le=24 * 366,
+        description="How long a browser session lasts after signing in.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (IPs or CIDR blocks, e.g. `10.0.0.0/8`) of the reverse "
+        "proxies whose `user_header` and `X-Forwarded-Proto` are believed; from any other "
+        "peer those headers are ignored. Required with `user_header`.",
+    )
+    allowed_hosts: list[str] | None = Field(
+        default=None,
+        description="Host names the server answers to (the `Host` header, port ignored); "
+        "any other is a `400`, which stops DNS-rebinding pages. Unset: `localhost`, "
+        '`127.0.0.1`, `[::1]` and `host`. `["*"]` allows every name.',
     )
     heartbeat_seconds: float = Field(
         default=15.0,
@@ -258,6 +312,24 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://USER@HOST/NAME"
             )
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR block") from None
+        return value
+
+    @model_validator(mode="after")
+    def _header_needs_proxies(self) -> Settings:
+        if self.user_header is not None and not self.trusted_proxies:
+            raise ValueError(
+                "user_header needs trusted_proxies: the addresses of the proxies that set it"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod

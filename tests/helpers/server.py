@@ -120,7 +120,8 @@ class ServerProcess:
         #: The child's open-file limit, soft and hard (as ``ulimit -n`` sets it).
         self.open_files = open_files
         self.ready = ready
-        self.env = {**os.environ, **(env or {})}
+        # Like make_server: the local user without sign-in, unless a test asks for it.
+        self.env = {**os.environ, "BULKGEN_REQUIRE_SIGN_IN": "false", **(env or {})}
         self.url = ""
         self.log: list[str] = []
         self.process: subprocess.Popen[str] | None = None

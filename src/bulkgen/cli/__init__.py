@@ -17,12 +17,14 @@ import socket
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
+from bulkgen.cli.accounts import token_app, user_app
 from bulkgen.cli.batch import batch_app
 from bulkgen.cli.rules import rules_app
 from bulkgen.http.server import Server, run_worker, serve
@@ -38,6 +40,8 @@ app = typer.Typer(
 )
 app.add_typer(batch_app, name="batch")
 app.add_typer(rules_app, name="rules")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 console = Console(stderr=True, soft_wrap=True)  # an error is one line, whatever the width
 
 DatabaseOpt = Annotated[
@@ -143,7 +147,27 @@ def serve_command(
         console.print(
             f"bulkgen serving on {base_url(settings)} (database: {_where(settings)}{fresh})"
         )
-    asyncio.run(serve(settings))
+
+    async def show_sign_in(server: Server) -> None:
+        url = await sign_in_url(server, settings)
+        if url is not None:
+            Console(soft_wrap=True).print(f"Open {url} to sign in (the link works once)")
+
+    asyncio.run(serve(settings, on_started=show_sign_in))
+
+
+async def sign_in_url(server: Server, settings: Settings) -> str | None:
+    """The embedded default signs its single user in: a one-time link to print, and an API
+    token left where this machine's CLI finds it. None when people sign in otherwise."""
+    if not settings.require_sign_in or settings.user_header is not None:
+        return None
+    port = settings.port
+    for started in server.servers:  # port 0: the one the system chose
+        for sock in started.sockets:
+            port = sock.getsockname()[1]
+    here = settings.model_copy(update={"port": port})
+    secret = await server.services.accounts.sign_in_local_user(settings.host, port)
+    return f"{base_url(here)}/sign-in/link?token={secret}"
 
 
 async def _migrate(settings: Settings) -> None:
@@ -265,10 +289,14 @@ def demo(
         services = server.services
         batch = await services.create_batch(settings.local_user, config)
         url = base_url(settings)
+        sign_in = await sign_in_url(server, settings)
+        page = f"{url}/faculty/generate/batch/{batch.id}"
+        if sign_in is not None:  # signs the browser in once, then shows the batch
+            page = f"{sign_in}&next={quote(page.removeprefix(url))}"
         out = Console(soft_wrap=True)
         out.print(f"[bold]bulkgen[/bold] is running on {url} (Ctrl-C stops it)")
         out.print(f"Demo batch [bold]{batch.id}[/bold]: {count} items on {topic!r}")
-        out.print(f"  page:   {url}/faculty/generate/batch/{batch.id}")
+        out.print(f"  page:   {page}")
         out.print(f"  watch:  bulkgen batch watch {batch.id} --server {url}")
         out.print(f"  stream: curl -N {url}/api/generation/batch/{batch.id}/progress")
         out.print(f"  API:    {url}/docs")

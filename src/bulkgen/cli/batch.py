@@ -23,7 +23,9 @@ from bulkgen.cli.remote import (
     BatchIdArg,
     JsonOpt,
     ServerOpt,
+    TokenOpt,
     call_server,
+    connect,
     run_command,
 )
 from bulkgen.cli.views import (
@@ -34,7 +36,6 @@ from bulkgen.cli.views import (
     print_created,
 )
 from bulkgen.cli.watch import watch_batch
-from bulkgen.client import BulkgenClient
 from bulkgen.models import Difficulty, ItemStatus
 
 batch_app = typer.Typer(
@@ -80,6 +81,7 @@ def create(
     ] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Follow the batch right away")] = False,
     server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a batch and start generating it."""
@@ -103,7 +105,7 @@ def create(
         body["max_items"] = max_items
 
     async def run() -> None:
-        async with BulkgenClient(server) as client:
+        async with connect(server, token) as client:
             batch = await client.create_batch(body)
             if as_json:
                 # One line when event lines follow, so the output stays line-delimited JSON.
@@ -122,12 +124,13 @@ def list_batches(
     limit: Annotated[int, typer.Option(help="Batches per page (1–100)")] = 20,
     offset: Annotated[int, typer.Option(help="Batches to skip")] = 0,
     server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The batch history, newest first."""
 
     async def run() -> None:
-        async with BulkgenClient(server) as client:
+        async with connect(server, token) as client:
             page = await client.list_batches(limit=limit, offset=offset)
         if as_json:
             typer.echo(page.model_dump_json(indent=2))
@@ -145,10 +148,13 @@ def list_batches(
 
 @batch_app.command()
 def show(
-    batch_id: BatchIdArg, server: ServerOpt = DEFAULT_SERVER, as_json: JsonOpt = False
+    batch_id: BatchIdArg,
+    server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """A batch's configuration, status, counts, throughput and time remaining."""
-    batch = run_command(call_server(server, lambda client: client.get_batch(batch_id)))
+    batch = run_command(call_server(server, token, lambda client: client.get_batch(batch_id)))
     if as_json:
         typer.echo(batch.model_dump_json(indent=2))
         return
@@ -162,11 +168,14 @@ def items(
     limit: Annotated[int, typer.Option(help="Items per page (1–500)")] = 50,
     offset: Annotated[int, typer.Option(help="Items to skip")] = 0,
     server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A batch's items in index order; failed items show their error."""
     page = run_command(
-        call_server(server, lambda client: client.list_items(batch_id, status, limit, offset))
+        call_server(
+            server, token, lambda client: client.list_items(batch_id, status, limit, offset)
+        )
     )
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
@@ -183,28 +192,37 @@ def items(
 
 @batch_app.command()
 def cancel(
-    batch_id: BatchIdArg, server: ServerOpt = DEFAULT_SERVER, as_json: JsonOpt = False
+    batch_id: BatchIdArg,
+    server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Stop scheduling a batch's items; the batch ends cancelled."""
-    batch = run_command(call_server(server, lambda client: client.cancel(batch_id)))
+    batch = run_command(call_server(server, token, lambda client: client.cancel(batch_id)))
     print_action(batch, as_json)
 
 
 @batch_app.command()
 def pause(
-    batch_id: BatchIdArg, server: ServerOpt = DEFAULT_SERVER, as_json: JsonOpt = False
+    batch_id: BatchIdArg,
+    server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Pause a batch: nothing new starts; items being generated finish."""
-    batch = run_command(call_server(server, lambda client: client.pause(batch_id)))
+    batch = run_command(call_server(server, token, lambda client: client.pause(batch_id)))
     print_action(batch, as_json)
 
 
 @batch_app.command()
 def resume(
-    batch_id: BatchIdArg, server: ServerOpt = DEFAULT_SERVER, as_json: JsonOpt = False
+    batch_id: BatchIdArg,
+    server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run a paused batch again."""
-    batch = run_command(call_server(server, lambda client: client.resume(batch_id)))
+    batch = run_command(call_server(server, token, lambda client: client.resume(batch_id)))
     print_action(batch, as_json)
 
 
@@ -212,6 +230,7 @@ def resume(
 def retry(
     batch_id: BatchIdArg,
     server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
     as_json: JsonOpt = False,
     reason: Annotated[
         str | None,
@@ -222,7 +241,7 @@ def retry(
     ] = None,
 ) -> None:
     """Re-queue a batch's failed items (or one reason's group) and run it again."""
-    batch = run_command(call_server(server, lambda client: client.retry(batch_id, reason)))
+    batch = run_command(call_server(server, token, lambda client: client.retry(batch_id, reason)))
     print_action(batch, as_json)
 
 
@@ -230,12 +249,13 @@ def retry(
 def watch(
     batch_id: BatchIdArg,
     server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Follow a batch live until it finishes (--json: one event per line)."""
 
     async def run() -> None:
-        async with BulkgenClient(server) as client:
+        async with connect(server, token) as client:
             await watch_batch(client, batch_id, as_json)
 
     run_command(run(), interrupted=STOPPED_WATCHING)

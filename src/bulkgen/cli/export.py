@@ -13,7 +13,15 @@ import typer
 from rich.text import Text
 
 from bulkgen.cli.format import output_console
-from bulkgen.cli.remote import DEFAULT_SERVER, BatchIdArg, ServerOpt, call_server, fail, run_command
+from bulkgen.cli.remote import (
+    DEFAULT_SERVER,
+    BatchIdArg,
+    ServerOpt,
+    TokenOpt,
+    call_server,
+    fail,
+    run_command,
+)
 from bulkgen.client import ExportFile
 from bulkgen.export import ExportFormat
 
@@ -37,13 +45,14 @@ def export(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
     server: ServerOpt = DEFAULT_SERVER,
+    token: TokenOpt = None,
 ) -> None:
     """Download a batch's passed items as a file to import elsewhere (an LMS, a sheet)."""
     to_stdout = output is not None and str(output) == "-"
     if output is not None and not to_stdout and not force and output.exists():
         fail(f"{output} exists; use --force to overwrite it")
     exported = run_command(
-        call_server(server, lambda client: client.export(batch_id, export_format))
+        call_server(server, token, lambda client: client.export(batch_id, export_format))
     )
     if to_stdout:
         typer.get_binary_stream("stdout").write(exported.content)

@@ -60,12 +60,15 @@ class BulkgenClient:
     attempts it waits the server's ``retry:`` delay, doubled on each further failure up to
     ``max_backoff`` seconds. ``stream_timeout`` is the longest silence tolerated on a
     stream (the server sends heartbeats) before the connection counts as dropped.
+    ``token`` is a personal API token (``bulkgen token create``), sent as
+    ``Authorization: Bearer``.
     """
 
     def __init__(
         self,
         base_url: str,
         *,
+        token: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float = 10.0,
         stream_timeout: float = 60.0,
@@ -77,9 +80,12 @@ class BulkgenClient:
         self.max_reconnects = max_reconnects
         self.max_backoff = max_backoff
         self._stream_timeout = httpx.Timeout(timeout, read=stream_timeout)
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            headers=dict(headers or {}),
+            headers=sent,
             timeout=timeout,
             transport=transport,
         )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
@@ -23,10 +24,12 @@ from bulkgen.errors import (
     StorageUnavailable,
 )
 from bulkgen.generation.runner import GeneratorFactory
-from bulkgen.http import batches, ops, pages, stream
+from bulkgen.http import batches, ops, pages, signin, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
+from bulkgen.http.deps import SignInRequired
 from bulkgen.http.edge import BodyLimitMiddleware, method_not_allowed, validation_error
 from bulkgen.http.security import SecurityHeadersMiddleware
+from bulkgen.http.trust import HostCheckMiddleware, allowed_host_names, parse_networks
 from bulkgen.log.faults import storage_problem
 from bulkgen.services import Services
 from bulkgen.settings import Settings
@@ -54,16 +57,23 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = resolved
-    app.add_middleware(OriginCheckMiddleware)
+    proxies = parse_networks(resolved.trusted_proxies)
+    app.add_middleware(OriginCheckMiddleware, proxies=proxies)
     app.add_middleware(BodyLimitMiddleware)
+    # The Host check runs before any route: a request to another name never reaches one.
+    app.add_middleware(
+        HostCheckMiddleware, allowed=allowed_host_names(resolved.allowed_hosts, resolved.host)
+    )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: refusals get the headers too
     app.include_router(batches.router)
     app.include_router(batches.quota_router)
     app.include_router(stream.router)
     app.include_router(pages.router)
+    app.include_router(signin.router)
     app.include_router(ops.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     describe_this_server(app, resolved)
+    app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(NotFound, _status(404))
     app.add_exception_handler(InvalidCursor, _status(400))
     app.add_exception_handler(Conflict, _status(409))
@@ -104,6 +114,15 @@ async def _invalid_config(_request: Request, error: Exception) -> JSONResponse:
     field = error.field if isinstance(error, InvalidConfig) else "body"
     problem = {"type": "invalid_config", "loc": ["body", field], "msg": str(error)}
     return JSONResponse({"detail": [problem]}, status_code=422)
+
+
+async def _sign_in_required(request: Request, error: Exception) -> Response:
+    """A page is sent to the sign-in form (and back after); the API answers ``401``."""
+    if request.method == "GET" and request.url.path.startswith("/faculty/"):
+        back = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/sign-in?next={back}", status_code=303)
+    detail = error.detail if isinstance(error, SignInRequired) else "sign-in required"
+    return JSONResponse({"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _quota(_request: Request, error: Exception) -> JSONResponse:

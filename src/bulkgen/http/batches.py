@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
+from bulkgen.credentials import user_id
 from bulkgen.errors import Conflict
 from bulkgen.export import ExportFormat, export_filename, render_export
 from bulkgen.http.deps import OwnerDep, ServicesDep
@@ -55,7 +56,7 @@ async def create_batch(
 @quota_router.get("/api/quota", response_model=QuotaView)
 async def quota(owner: OwnerDep, services: ServicesDep) -> QuotaView:
     """The caller's daily quotas (items, provider tokens) and what the last 24 hours used."""
-    return await services.quota(owner)
+    return await services.quota(user_id(owner))
 
 
 @router.get("", response_model=Page[Batch])

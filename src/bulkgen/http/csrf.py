@@ -3,9 +3,10 @@
 Two layers:
 
 * every unsafe request (POST, PUT, PATCH, DELETE) that a browser marks as cross-site
-  (``Sec-Fetch-Site: cross-site``) or whose ``Origin`` names another host is refused with
-  403 — this protects the JSON API, which a page on another site could otherwise reach on
-  a local server with a simple form post;
+  (``Sec-Fetch-Site: cross-site``) or whose ``Origin`` differs from the request's own in
+  scheme, host or port (:mod:`bulkgen.http.trust`) is refused with 403 — this protects
+  the JSON API, which a page on another site could otherwise reach on a local server
+  with a simple form post;
 * HTML forms also carry a token that must match the ``bulkgen_csrf`` cookie
   (double submit), so a form post works only from a page bulkgen rendered.
 """
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bulkgen.http.trust import Network, origin_of, request_origin
 
 COOKIE = "bulkgen_csrf"
 FIELD = "csrf_token"
@@ -28,27 +30,28 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class OriginCheckMiddleware:
     """Refuse unsafe requests that a browser sent from another site."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, proxies: tuple[Network, ...] = ()) -> None:
         self.app = app
+        self.proxies = proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in _UNSAFE:
             request = Request(scope)
-            if _cross_site(request):
+            if _cross_site(request, self.proxies):
                 response = JSONResponse({"detail": "cross-site request refused"}, status_code=403)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def _cross_site(request: Request) -> bool:
+def _cross_site(request: Request, proxies: tuple[Network, ...]) -> bool:
     if request.headers.get("sec-fetch-site") == "cross-site":
         return True
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin == "null"
-    host = request.headers.get("host", "")
-    return urlsplit(origin).netloc != host
+    if origin is None:
+        return False
+    sent = origin_of(origin)  # "null" and malformed origins are None: refused
+    return sent is None or sent != request_origin(request, proxies)
 
 
 def token_for(request: Request) -> str:

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from bulkgen import __version__
+from bulkgen.credentials import user_id
 from bulkgen.errors import InvalidConfig, NotFound, QuotaExceeded
 from bulkgen.http import csrf
 from bulkgen.http.deps import OwnerDep, ServicesDep
@@ -105,8 +106,8 @@ async def history(
 
 
 @router.get("/faculty/generate/batch/new", response_class=HTMLResponse)
-async def new_batch_form(request: Request, owner: OwnerDep, services: ServicesDep) -> Response:
-    quota = await services.quota(owner)
+async def new_batch_form(request: Request, caller: OwnerDep, services: ServicesDep) -> Response:
+    quota = await services.quota(user_id(caller))
     return render(request, "new.html", _form_context(dict(FORM_DEFAULTS), {}, services, quota))
 
 
@@ -127,7 +128,7 @@ async def create_from_form(request: Request, owner: OwnerDep, services: Services
         errors = {error.field: error.message}
         return render(request, "new.html", _form_context(values, errors, services), 422)
     except QuotaExceeded as error:
-        quota = await services.quota(owner)
+        quota = await services.quota(user_id(owner))
         context = _form_context(values, {error.field: error.message}, services, quota)
         return render(request, "new.html", context, 429)
     return RedirectResponse(f"/faculty/generate/batch/{batch.id}", status_code=303)

@@ -77,3 +77,30 @@ events = Table(
     Column("data", Text, nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+
+# Sign-in (migration 0006). ``users.id`` is the owner of their batches.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text),  # null: signs in another way (OpenID Connect, a proxy)
+    Column("email", String(320)),
+    Column("oidc_subject", String(512), unique=True),  # "<issuer> <sub>"
+    Column("created_at", Float, nullable=False),
+)
+
+# API tokens, browser sessions and one-time sign-in links: only a SHA-256 of each secret.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+)
+Index("ix_tokens_user_kind", tokens.c.user_id, tokens.c.kind)

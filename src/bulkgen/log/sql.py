@@ -24,6 +24,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bulkgen.errors import NotFound
+from bulkgen.log.accounts import AccountMethods
 from bulkgen.log.engine import Synchronous, create_engine, upgrade
 from bulkgen.log.leases import LeaseMethods
 from bulkgen.log.pgbus import CHANNEL, notification
@@ -52,7 +53,7 @@ _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 BATCH_ID = re.compile(r"[!-~]{1,64}")
 
 
-class SQLStore(SlotMethods, StemMethods, LeaseMethods):
+class SQLStore(SlotMethods, StemMethods, LeaseMethods, AccountMethods):
     """The store on a SQL database (SQLite file by default)."""
 
     def __init__(self, url: str, *, origin: str = "", synchronous: Synchronous = "full") -> None:
@@ -175,17 +176,16 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods):
         return record_of(row)
 
     async def list_batches(
-        self, owner: str, *, limit: int, offset: int
+        self, owner: str | None, *, limit: int, offset: int
     ) -> tuple[list[BatchRecord], int]:
+        mine = [] if owner is None else [batches.c.owner == owner]
         async with self._read.connect() as conn:
             total = (
-                await conn.execute(
-                    select(func.count()).select_from(batches).where(batches.c.owner == owner)
-                )
+                await conn.execute(select(func.count()).select_from(batches).where(*mine))
             ).scalar_one()
             rows = await conn.execute(
                 select(batches)
-                .where(batches.c.owner == owner)
+                .where(*mine)
                 .order_by(batches.c.created_at.desc(), batches.c.id.desc())
                 .limit(limit)
                 .offset(offset)
@@ -195,7 +195,7 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods):
     async def list_items(
         self,
         batch_id: str,
-        owner: str,
+        owner: str | None,
         *,
         status: ItemStatus | None,
         limit: int,
@@ -215,7 +215,7 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods):
             return [item_of(row) for row in rows], total
 
     async def batch_with_items(
-        self, batch_id: str, owner: str, *, limit: int
+        self, batch_id: str, owner: str | None, *, limit: int
     ) -> tuple[BatchRecord, list[Item]]:
         """The batch and its latest ``limit`` started items, read in one snapshot.
 

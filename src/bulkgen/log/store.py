@@ -174,14 +174,14 @@ class Store(Protocol):
         """Per status present, every owner's batches: how many, and their pending items."""
 
     async def list_batches(
-        self, owner: str, *, limit: int, offset: int
+        self, owner: str | None, *, limit: int, offset: int
     ) -> tuple[list[BatchRecord], int]:
-        """The owner's batches, newest first, and how many there are."""
+        """The owner's batches (None: every owner's), newest first, and how many there are."""
 
     async def list_items(
         self,
         batch_id: str,
-        owner: str,
+        owner: str | None,
         *,
         status: ItemStatus | None,
         limit: int,
@@ -190,7 +190,7 @@ class Store(Protocol):
         """Items of an owner's batch in index order, optionally of one status."""
 
     async def batch_with_items(
-        self, batch_id: str, owner: str, *, limit: int
+        self, batch_id: str, owner: str | None, *, limit: int
     ) -> tuple[BatchRecord, list[Item]]:
         """The batch and its latest ``limit`` started items, read in one snapshot."""
 
