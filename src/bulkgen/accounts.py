@@ -7,6 +7,7 @@ and issues new ones; the store keeps only their hashes. Routes and the CLI reach
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from contextlib import suppress
@@ -66,6 +67,26 @@ class Accounts:
         if await self.store.get_user(user.id) is None:
             with suppress(Conflict):  # made by a concurrent request meanwhile
                 await self.store.add_user(user.id, "faculty", time.time(), email=user.email)
+
+    async def oidc_user(self, subject: str, name: str, email: str | None) -> User:
+        """The user an identity provider's ``subject`` is: found by the subject, or new
+        (faculty), named ``name`` — or ``name`` with part of the subject's hash when taken."""
+        found = await self.store.user_by_subject(subject)
+        if found is not None:
+            return self._role(found)
+        tag = hashlib.sha256(subject.encode()).hexdigest()[:8]
+        for candidate in (name, f"{name}-{tag}"):
+            if not valid_user_id(candidate):
+                continue
+            with suppress(Conflict):  # the name is someone else's
+                made = await self.store.add_user(
+                    candidate, "faculty", time.time(), email=email, oidc_subject=subject
+                )
+                return self._role(made)
+        again = await self.store.user_by_subject(subject)  # a concurrent first sign-in
+        if again is None:
+            raise Conflict(f"no user name is free for the identity provider's user {subject!r}")
+        return self._role(again)
 
     async def user(self, name: str) -> User | None:
         found = await self.store.get_user(name)

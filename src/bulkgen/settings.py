@@ -88,6 +88,24 @@ class Settings(BaseSettings):
         description="User ids or email addresses that are admins whatever their stored "
         "role (users of OpenID Connect or of a trusted proxy).",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        max_length=500,
+        description="OpenID Connect: the identity provider's issuer URL (its discovery "
+        "document is ISSUER/.well-known/openid-configuration); set with oidc_client_id and "
+        "oidc_client_secret to offer its sign-in.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, max_length=500, description="OpenID Connect: bulkgen's client id."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="OpenID Connect: bulkgen's client secret."
+    )
+    oidc_name: str = Field(
+        default="your institution",
+        max_length=100,
+        description='What the sign-in button names: "Sign in with <oidc_name>".',
+    )
     session_hours: float = Field(
         default=168.0,
         gt=0,
@@ -312,6 +330,14 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://USER@HOST/NAME"
             )
         return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError("oidc_issuer needs oidc_client_id and oidc_client_secret")
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ValueError("oidc_issuer must be an http(s):// URL")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

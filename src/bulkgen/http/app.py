@@ -24,7 +24,7 @@ from bulkgen.errors import (
     StorageUnavailable,
 )
 from bulkgen.generation.runner import GeneratorFactory
-from bulkgen.http import batches, ops, pages, signin, stream
+from bulkgen.http import batches, oidc, ops, pages, signin, stream
 from bulkgen.http.csrf import OriginCheckMiddleware
 from bulkgen.http.deps import SignInRequired
 from bulkgen.http.edge import BodyLimitMiddleware, method_not_allowed, validation_error
@@ -58,6 +58,7 @@ def create_app(
     )
     app.state.settings = resolved
     proxies = parse_networks(resolved.trusted_proxies)
+    oidc.enable(app, resolved)  # sign-in with the identity provider, when configured
     app.add_middleware(OriginCheckMiddleware, proxies=proxies)
     app.add_middleware(BodyLimitMiddleware)
     # The Host check runs before any route: a request to another name never reaches one.

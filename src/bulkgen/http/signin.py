@@ -54,7 +54,13 @@ async def sign_in_form(
     request: Request, next: Annotated[str | None, Query(max_length=2000)] = None
 ) -> Response:
     context = {"next": safe_next(next), "username": "", "error": None}
-    return render(request, "sign_in.html", context)
+    return render(request, "sign_in.html", {**context, **_provider(request)})
+
+
+def _provider(request: Request) -> dict[str, str | None]:
+    """The identity provider the sign-in page offers, if any."""
+    settings = request.app.state.settings
+    return {"oidc_name": settings.oidc_name if settings.oidc_issuer else None}
 
 
 @router.post("/sign-in", response_class=HTMLResponse, include_in_schema=False)
@@ -66,7 +72,7 @@ async def sign_in(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=2000)] = HOME,
 ) -> Response:
-    context = {"next": safe_next(next), "username": username}
+    context = {"next": safe_next(next), "username": username, **_provider(request)}
     if not csrf.form_token_valid(request, csrf_token):
         error = "This form expired or came from another site; please sign in again."
         return render(request, "sign_in.html", {**context, "error": error}, 403)
