@@ -116,7 +116,16 @@ def make_server(database_url: str) -> Iterator[Callable[..., LiveServer]]:
 
 
 @pytest.fixture
-def live(make_server: Callable[..., LiveServer]) -> LiveServer:
+def gate() -> Gate:
+    """Closed: no item is generated until the test advances or opens it."""
+    return Gate(at=0)
+
+
+@pytest.fixture
+def live(make_server: Callable[..., LiveServer], request: pytest.FixtureRequest) -> LiveServer:
+    """A server; its generators wait behind the test's ``gate`` when the test takes one."""
+    if "gate" in request.fixturenames:
+        return make_server(gate=request.getfixturevalue("gate"))
     return make_server()
 
 

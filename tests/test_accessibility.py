@@ -8,7 +8,7 @@ and runs axe at each one. No state may have a serious or critical violation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -31,16 +31,6 @@ from helpers.wait import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def gate() -> Gate:
-    return Gate(at=0)
-
-
-@pytest.fixture
-def live(make_server: Callable[..., LiveServer], gate: Gate) -> LiveServer:
-    return make_server(gate=gate)
 
 
 @pytest.fixture
@@ -129,7 +119,7 @@ CUT_OFF_OPTIONS = """() => {
 
 
 def test_form_without_and_with_errors(
-    live: LiveServer, axe_page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, axe_page: Page, problems: PageProblems
 ) -> None:
     audit = Audit(axe_page)
     axe_page.goto(f"{live.url}/faculty/generate/batch/new")

@@ -8,7 +8,6 @@ the focus and what the page shows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import httpx
 import pytest
@@ -24,16 +23,6 @@ pytestmark = pytest.mark.browser
 
 #: Tab presses before giving up on reaching an element: more than any page here has stops.
 MAX_TABS = 80
-
-
-@pytest.fixture
-def gate() -> Gate:
-    return Gate(at=0)
-
-
-@pytest.fixture
-def live(make_server: Callable[..., LiveServer], gate: Gate) -> LiveServer:
-    return make_server(gate=gate)
 
 
 def focused_matches(page: Page, selector: str) -> bool:

@@ -45,7 +45,7 @@ async def test_a_lease_is_taken_only_when_free_own_or_run_out(database_url: str)
         assert await store.recover(30.0, "third", 40.0) == []
         assert await store.recover(37.0, "third", 47.0) == [record.id]
         assert await store.lease_holders(40.0) == ["third"]
-        await store.drop_runner("third")
+        await store.release_lease("third", None)
         assert await store.lease_holders(40.0) == []
         assert (await store.get_batch(record.id, "ada")).status is BatchStatus.RUNNING
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -25,17 +24,6 @@ from helpers.wait import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def gate() -> Gate:
-    """Closed: no item is generated until the test advances or opens it."""
-    return Gate(at=0)
-
-
-@pytest.fixture
-def live(make_server: Callable[..., LiveServer], gate: Gate) -> LiveServer:
-    return make_server(gate=gate)
 
 
 def test_pause_and_resume_from_the_page(
@@ -119,7 +107,7 @@ def test_the_early_stop_banner_appears_live(
 
 
 def test_a_stall_and_the_provider_back_off_are_shown(
-    live: LiveServer, client: httpx.Client, page: Page, problems: PageProblems
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
 ) -> None:
     """The stream (scripted here: the rule itself is unit-tested) says the batch stalled."""
     batch = create(client, count=20, concurrency=1)  # it waits at the gate: no item ends

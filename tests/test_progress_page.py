@@ -49,17 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-def gate() -> Gate:
-    """Closed: no item is generated until the test advances or opens it."""
-    return Gate(at=0)
-
-
-@pytest.fixture
-def live(make_server: Callable[..., LiveServer], gate: Gate) -> LiveServer:
-    return make_server(gate=gate)
-
-
 def follow_then_run(page: Page, gate: Gate) -> None:
     """Once the page follows the batch live, let the batch run."""
     wait_connection(page, "live")

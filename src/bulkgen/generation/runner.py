@@ -106,7 +106,7 @@ class Runner:
             if holder != self.id and dead_here(holder):
                 # A server on this machine that was killed: no need to wait out its lease.
                 log.info("runner %s is no longer running; taking over its batches", holder)
-                await self._log.drop_runner(holder)
+                await self._log.release_lease(holder, None)
         batch_ids = await self._log.recover(self.id, self._lease)
         for batch_id in batch_ids:
             await self.start(batch_id)

@@ -228,10 +228,7 @@ class EventLog:
     async def lease_holders(self) -> list[str]:
         return await self._store.lease_holders(self._clock())
 
-    async def drop_runner(self, runner: str) -> None:
-        await self._command(lambda _now: self._store.drop_runner(runner), lambda _: [])
-
-    async def release_lease(self, runner: str, batch_ids: list[str]) -> None:
+    async def release_lease(self, runner: str, batch_ids: list[str] | None) -> None:
         await self._command(lambda _now: self._store.release_lease(runner, batch_ids), lambda _: [])
 
     # -- distributed workers (PostgreSQL; see bulkgen.log.slots) ---------------------------

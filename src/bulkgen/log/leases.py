@@ -105,22 +105,13 @@ class LeaseMethods:
             )
             return [row.runner for row in rows]
 
-    async def drop_runner(self, runner: str) -> None:
-        """End every lease of ``runner``, a process known to be dead."""
-        async with self._write.begin() as conn:
-            await conn.execute(
-                update(batches)
-                .where(batches.c.runner == runner)
-                .values(runner=None, lease_until=None)
-            )
-
-    async def release_lease(self, runner: str, batch_ids: list[str]) -> None:
-        """Give up ``runner``'s leases on these batches: another process may run them now."""
-        if not batch_ids:
+    async def release_lease(self, runner: str, batch_ids: list[str] | None) -> None:
+        """Give up ``runner``'s leases on these batches (None: on all of them, for a
+        process known to be dead): another process may run them now."""
+        if batch_ids == []:
             return
+        held = batches.c.runner == runner
+        if batch_ids is not None:
+            held = and_(held, batches.c.id.in_(batch_ids))
         async with self._write.begin() as conn:
-            await conn.execute(
-                update(batches)
-                .where(batches.c.id.in_(batch_ids), batches.c.runner == runner)
-                .values(runner=None, lease_until=None)
-            )
+            await conn.execute(update(batches).where(held).values(runner=None, lease_until=None))

@@ -260,14 +260,11 @@ class Store(Protocol):
     async def renew_leases(self, runner: str, batch_ids: list[str], until: float) -> None:
         """Extend ``runner``'s run leases on these batches."""
 
-    async def release_lease(self, runner: str, batch_ids: list[str]) -> None:
-        """Give up ``runner``'s run leases on these batches."""
+    async def release_lease(self, runner: str, batch_ids: list[str] | None) -> None:
+        """Give up ``runner``'s run leases on these batches (None: on all of them)."""
 
     async def lease_holders(self, now: float) -> list[str]:
         """The runners whose run leases still hold."""
-
-    async def drop_runner(self, runner: str) -> None:
-        """End every run lease of ``runner``, a process known to be dead."""
 
     # Distributed workers (PostgreSQL): see bulkgen.log.slots.
 
