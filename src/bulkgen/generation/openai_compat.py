@@ -22,6 +22,8 @@ has it scrubbed, and auth errors do not repeat the provider's text at all.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import openai
 from pydantic import BaseModel, SecretStr
 
@@ -31,6 +33,7 @@ from bulkgen.generation.base import GenerationRequest
 from bulkgen.generation.chat import ChatEndpoint, StructuredPrompt
 from bulkgen.generation.outcomes import (
     MAX_RAW_TEXT,
+    Answer,
     answer_of,
     retry_after,
     unreadable_error,
@@ -45,6 +48,8 @@ from bulkgen.generation.prompts import (
 from bulkgen.generation.ratelimit import Limiter, RateLimiter
 from bulkgen.generation.review import ReviewAnswer, to_review
 from bulkgen.models import GeneratedItem, ItemReview, OpenAIOptions, Option
+
+Shape = TypeVar("Shape", bound=BaseModel)
 
 __all__ = ["ITEM_SCHEMA", "MAX_RAW_TEXT", "OpenAIGenerator", "build_messages", "retry_after"]
 
@@ -118,24 +123,16 @@ class OpenAIGenerator:
                 "auth_error", "no API key is configured (BULKGEN_OPENAI_API_KEY or OPENAI_API_KEY)"
             )
         objective = self._options.learning_objective
-        completion = await self._endpoint.complete(
+        read, completion, _answer = await self._ask(
+            self._endpoint,
             StructuredPrompt(
                 "mcq_item", ITEM_SCHEMA, lambda schema: build_messages(request, objective, schema)
             ),
+            _Answer,
+            what="item",
             model=request.model or self._model,
             temperature=self._options.temperature,
-            max_tokens=self._options.max_tokens,
         )
-        answer = answer_of(completion, self._scrub)
-        read = read_answer(answer.texts, _Answer, "item")
-        if isinstance(read, Unreadable):
-            raise unreadable_error(
-                read.reason,
-                answer,
-                what="item",
-                max_tokens=self._options.max_tokens,
-                scrub=self._scrub,
-            )
         return GeneratedItem(
             stem=read.stem,
             options=read.options,
@@ -152,26 +149,18 @@ class OpenAIGenerator:
                 "auth_error", "no API key is configured for the review endpoint"
             )
         model = self._review_model or request.model or self._model
-        completion = await self._review_endpoint.complete(
+        read, completion, answer = await self._ask(
+            self._review_endpoint,
             StructuredPrompt(
                 "item_review",
                 review_schema([option.key for option in item.options]),
                 lambda schema: build_review_messages(item, schema),
             ),
+            ReviewAnswer,
+            what="review",
             model=model,
             temperature=0.0,  # a judgement, not a draft: the same item gets the same verdict
-            max_tokens=self._options.max_tokens,
         )
-        answer = answer_of(completion, self._scrub)
-        read = read_answer(answer.texts, ReviewAnswer, "review")
-        if isinstance(read, Unreadable):
-            raise unreadable_error(
-                read.reason,
-                answer,
-                what="review",
-                max_tokens=self._options.max_tokens,
-                scrub=self._scrub,
-            )
         try:
             return to_review(read, item, model=model, usage=usage_of(completion))
         except ValueError as error:
@@ -182,6 +171,33 @@ class OpenAIGenerator:
                 max_tokens=self._options.max_tokens,
                 scrub=self._scrub,
             ) from None
+
+    async def _ask(
+        self,
+        endpoint: ChatEndpoint,
+        prompt: StructuredPrompt,
+        shape: type[Shape],
+        *,
+        what: str,
+        model: str,
+        temperature: float,
+    ) -> tuple[Shape, dict[str, Any], Answer]:
+        """One structured request: the answer read as ``shape``, the completion and the
+        answer's text; the generation error an unreadable answer amounts to."""
+        completion = await endpoint.complete(
+            prompt, model=model, temperature=temperature, max_tokens=self._options.max_tokens
+        )
+        answer = answer_of(completion, self._scrub)
+        read = read_answer(answer.texts, shape, what)
+        if isinstance(read, Unreadable):
+            raise unreadable_error(
+                read.reason,
+                answer,
+                what=what,
+                max_tokens=self._options.max_tokens,
+                scrub=self._scrub,
+            )
+        return read, completion, answer
 
     async def aclose(self) -> None:
         """Close the HTTP clients (their pooled connections)."""
