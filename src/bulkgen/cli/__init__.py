@@ -29,7 +29,7 @@ from bulkgen.cli.batch import batch_app
 from bulkgen.cli.rules import rules_app
 from bulkgen.http.server import Server, run_worker, serve
 from bulkgen.models import BatchConfig, DemoOptions
-from bulkgen.settings import Settings
+from bulkgen.settings import Settings, token_file
 
 app = typer.Typer(
     name="bulkgen",
@@ -298,7 +298,12 @@ def demo(
         out.print(f"Demo batch [bold]{batch.id}[/bold]: {count} items on {topic!r}")
         out.print(f"  page:   {page}")
         out.print(f"  watch:  bulkgen batch watch {batch.id} --server {url}")
-        out.print(f"  stream: curl -N {url}/api/generation/batch/{batch.id}/progress")
+        stream = f"{url}/api/generation/batch/{batch.id}/progress"
+        if sign_in is not None:  # the API token the server left for this machine's CLI
+            port = int(url.rsplit(":", 1)[1])
+            saved = token_file(settings.runtime_dir, settings.host, port)
+            stream = f'-H "Authorization: Bearer $(cat {saved})" {stream}'
+        out.print(f"  stream: curl -N {stream}")
         out.print(f"  API:    {url}/docs")
 
     asyncio.run(serve(settings, on_started=start_demo))
