@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
 from bulkgen import metrics
+from bulkgen.cost import estimate, price_for
 from bulkgen.errors import InvalidCursor
 from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
@@ -42,6 +43,7 @@ def batch_view(record: BatchRecord, now: float, storage_fault: str | None = None
         last_event_id=progress.last_seq,
         error=record.error,
         usage=progress.usage,
+        cost=estimate(progress.cost, progress.price, progress.counts.completed),
     )
 
 
@@ -240,7 +242,7 @@ class Services:
     async def create_batch(self, owner: str, config: BatchConfig) -> Batch:
         """Store and start the batch; ``InvalidConfig`` when this server cannot run it."""
         check_runnable(config, self.settings)
-        record = await self.log.create_batch(owner, config)
+        record = await self.log.create_batch(owner, config, price_for(config, self.settings))
         await self.runner.start(record.id)
         return await self.get_batch(owner, record.id)
 

@@ -11,11 +11,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The URL schemes of the databases bulkgen runs on.
 DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+psycopg://")
+
+
+class ModelPrice(BaseModel):
+    """What a model's tokens cost, in US dollars per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0, le=10_000, description="Per million prompt (input) tokens.")
+    output: float = Field(ge=0, le=10_000, description="Per million completion (output) tokens.")
+
+
+#: OpenAI's list prices (USD per million tokens, standard tier) of the models people use
+#: most for item writing; ``model_prices`` replaces the table.
+DEFAULT_MODEL_PRICES = {
+    "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
+    "gpt-4o": ModelPrice(input=2.50, output=10.00),
+    "gpt-4.1": ModelPrice(input=2.00, output=8.00),
+    "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
+    "gpt-4.1-nano": ModelPrice(input=0.10, output=0.40),
+}
 
 
 class Settings(BaseSettings):
@@ -219,6 +239,27 @@ class Settings(BaseSettings):
         default=None,
         description="API key of `openai_review_base_url`; `openai_api_key` when unset. Never "
         "stored in a batch, an event, a log line or a page.",
+    )
+
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_MODEL_PRICES),
+        description="Price of each model's tokens in USD per million, as JSON "
+        '(`{"gpt-4o-mini": {"input": 0.15, "output": 0.6}}`; replaces the built-in table of '
+        "OpenAI list prices); a batch of a model not in it shows tokens but no cost.",
+    )
+    provider_batch_discount: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of the list price paid for requests sent through the provider's "
+        "batch API (`delivery: provider_batch`); OpenAI charges half.",
+    )
+    provider_batch_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often a `provider_batch` batch asks the provider how its batch "
+        "is doing (status, request counts, result files).",
     )
 
     @field_validator("database_url", mode="before")

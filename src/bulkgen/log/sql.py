@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bulkgen.cost import BatchPrice
 from bulkgen.errors import NotFound
 from bulkgen.log.engine import Synchronous, create_engine, upgrade
 from bulkgen.log.pgbus import CHANNEL, notification
@@ -100,7 +101,9 @@ class SQLStore(SlotMethods, StemMethods):
 
     # -- batches -----------------------------------------------------------------------
 
-    async def create_batch(self, owner: str, config: BatchConfig, now: float) -> BatchRecord:
+    async def create_batch(
+        self, owner: str, config: BatchConfig, now: float, price: BatchPrice | None = None
+    ) -> BatchRecord:
         batch_id = uuid.uuid4().hex
         async with self._write.begin() as conn:
             await conn.execute(
@@ -119,6 +122,7 @@ class SQLStore(SlotMethods, StemMethods):
                     recent_finishes="[]",
                     failure_reasons="{}",
                     created_at=now,
+                    price=None if price is None else price.model_dump_json(),
                 )
             )
             await conn.execute(
@@ -284,6 +288,12 @@ class SQLStore(SlotMethods, StemMethods):
                 await defer_slots(conn, batch_id, state.config.concurrency)
             await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
+
+    async def set_provider_state(self, batch_id: str, state: str) -> None:
+        async with self._write.begin() as conn:
+            query = update(batches).where(batches.c.id == batch_id)
+            await conn.execute(query.values(provider_batch=state))
+            await self._announce(conn, [batch_id], urgent=True)
 
     async def set_backoff(self, batch_id: str, until: float) -> None:
         async with self._write.begin() as conn:
