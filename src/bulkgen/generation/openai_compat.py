@@ -22,13 +22,15 @@ has it scrubbed, and auth errors do not repeat the provider's text at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 import openai
 from pydantic import BaseModel, SecretStr
 
 from bulkgen.errors import PermanentGenerationError
 from bulkgen.generation.answers import Unreadable, read_answer
 from bulkgen.generation.base import GenerationRequest
-from bulkgen.generation.chat import ChatEndpoint, StructuredPrompt
+from bulkgen.generation.chat import ChatEndpoint, OutputMode, StructuredPrompt
 from bulkgen.generation.outcomes import (
     MAX_RAW_TEXT,
     answer_of,
@@ -117,15 +119,33 @@ class OpenAIGenerator:
             raise PermanentGenerationError(
                 "auth_error", "no API key is configured (BULKGEN_OPENAI_API_KEY or OPENAI_API_KEY)"
             )
+        completion = await self._endpoint.complete(self._prompt(request), **self._params(request))
+        return self.item_of(completion)
+
+    def _prompt(self, request: GenerationRequest) -> StructuredPrompt:
         objective = self._options.learning_objective
-        completion = await self._endpoint.complete(
-            StructuredPrompt(
-                "mcq_item", ITEM_SCHEMA, lambda schema: build_messages(request, objective, schema)
-            ),
-            model=request.model or self._model,
-            temperature=self._options.temperature,
-            max_tokens=self._options.max_tokens,
+        return StructuredPrompt(
+            "mcq_item", ITEM_SCHEMA, lambda schema: build_messages(request, objective, schema)
         )
+
+    def _params(self, request: GenerationRequest) -> dict[str, Any]:
+        return {
+            "model": request.model or self._model,
+            "temperature": self._options.temperature,
+            "max_tokens": self._options.max_tokens,
+        }
+
+    def request_body(self, request: GenerationRequest) -> dict[str, Any]:
+        """The Chat Completions body of ``request`` as a line of a provider batch asks it:
+        structured output by JSON schema (the batch API takes no fallback)."""
+        if self._endpoint is None:
+            raise PermanentGenerationError("auth_error", "no API key is configured")
+        return self._endpoint.body(
+            OutputMode.JSON_SCHEMA, self._prompt(request), self._params(request)
+        )
+
+    def item_of(self, completion: dict[str, Any]) -> GeneratedItem:
+        """The item a chat completion's JSON holds, or the generation error it amounts to."""
         answer = answer_of(completion, self._scrub)
         read = read_answer(answer.texts, _Answer, "item")
         if isinstance(read, Unreadable):
@@ -189,6 +209,10 @@ class OpenAIGenerator:
             await self._review_endpoint.close()
         if self._endpoint is not None:
             await self._endpoint.close()
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the API keys."""
+        return self._scrub(text)
 
     def _scrub(self, text: str) -> str:
         for secret in (self._secret, self._review_secret):
