@@ -67,9 +67,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100)
     count = parser.parse_args().count
     figures = measure(count)
-    print(
-        f"{'delivery':16} {'valid':>5} {'prompt':>8} {'completion':>10} {'USD':>10} {'USD/valid':>11}"
-    )
+    header = ("delivery", "valid", "prompt", "completion", "USD", "USD/valid")
+    print("{:16} {:>5} {:>8} {:>10} {:>10} {:>11}".format(*header))
     for delivery, progress in figures.items():
         usage, cost = progress["usage"], progress["cost"]
         print(
