@@ -10,7 +10,8 @@ import httpx
 from typer.testing import CliRunner
 
 from bulkgen.cli import app, sign_in_url
-from bulkgen.settings import Settings, token_file
+from bulkgen.runtime import token_file
+from bulkgen.settings import Settings
 
 from helpers.api import BATCHES
 from helpers.server import LiveServer

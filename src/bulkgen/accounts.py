@@ -26,7 +26,8 @@ from bulkgen.credentials import (
 )
 from bulkgen.errors import Conflict
 from bulkgen.log.accounts import AccountMethods
-from bulkgen.settings import Settings, token_file
+from bulkgen.runtime import token_file
+from bulkgen.settings import Settings
 
 #: How long a one-time sign-in link stays usable.
 LINK_SECONDS = 24 * 3600.0

@@ -16,6 +16,10 @@ passed items instead: percent is ``100 × completed / target`` and the estimate 
 ``(target - completed) / (r_eff × success_rate)``, the rate of finishes that pass (the
 plain finish rate while no item has finished).
 
+While a ``provider_batch`` batch waits on the provider's batch, no item finishes until its
+results come: the estimate is then the provider's own pace, ``(total - done) / (done /
+(now - submitted))`` over its request counts (unknown until one request is done).
+
 A running batch is **stalled** when at least one item of the current run has finished and
 the time since the latest finish exceeds ``max(STALL_FACTOR / r, STALL_MIN_SECONDS)``
 (three expected gaps, at least 30 s; 30 s alone while the rate is unknown). A paused
@@ -27,11 +31,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bulkgen.cost import BatchPrice, estimate
 from bulkgen.models import (
     BatchConfig,
     BatchStatus,
     PauseInfo,
     ProgressSnapshot,
+    ProviderBatch,
     TokenUsage,
     from_epoch,
 )
@@ -182,10 +188,13 @@ class ProgressState:
     backoff_until: float | None = None
     #: This process cannot write to the database: why (set by the reader, not stored).
     storage_fault: str | None = None
+    price: BatchPrice | None = None
+    cost: float = 0.0
+    provider: ProviderBatch | None = None
 
     def snapshot(self, now: float) -> ProgressSnapshot:
         """The batch's progress as of ``now``."""
-        return snapshot(
+        shown = snapshot(
             self.counts,
             status=self.status,
             finishes=self.finishes,
@@ -199,6 +208,21 @@ class ProgressState:
             backoff_until=self.backoff_until,
             storage_fault=self.storage_fault,
         )
+        shown.cost = estimate(self.cost, self.price, self.counts.completed)
+        shown.provider_batch = self.provider
+        if self.provider is not None and shown.status is BatchStatus.RUNNING:
+            shown.eta_seconds = provider_eta(self.provider, now) or shown.eta_seconds
+        return shown
+
+
+def provider_eta(provider: ProviderBatch, now: float) -> float | None:
+    """Seconds until the provider's batch has answered every request, at its pace so far;
+    None once it has ended or while its pace is unknown."""
+    done = provider.completed + provider.failed
+    took = now - provider.submitted_at.timestamp()
+    if provider.ended or done == 0 or took <= 0:
+        return None
+    return round((provider.total - done) * took / done, 1)
 
 
 def snapshot(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from bulkgen import metrics
 from bulkgen.accounts import Accounts
+from bulkgen.cost import estimate, price_for
 from bulkgen.credentials import Caller, scope, user_id
 from bulkgen.errors import InvalidCursor, QuotaExceeded
 from bulkgen.generation import check_runnable
@@ -45,6 +46,7 @@ def batch_view(record: BatchRecord, now: float, storage_fault: str | None = None
         last_event_id=progress.last_seq,
         error=record.error,
         usage=progress.usage,
+        cost=estimate(progress.cost, progress.price, progress.counts.completed),
     )
 
 
@@ -264,7 +266,9 @@ class Services:
         check_runnable(config, self.settings)
         if self.quotas is not None:
             await self.quotas.check_create(user_id(owner), config)
-        record = await self.log.create_batch(user_id(owner), config)
+        record = await self.log.create_batch(
+            user_id(owner), config, price_for(config, self.settings)
+        )
         await self.runner.start(record.id)
         return await self.get_batch(owner, record.id)
 

@@ -9,31 +9,23 @@ flag; the API key of the ``openai`` generator is also read from the standard
 from __future__ import annotations
 
 import ipaddress
-import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bulkgen.prices import DEFAULT_MODEL_PRICES, ModelPrice
+from bulkgen.runtime import default_runtime_dir
 
 #: The URL schemes of the databases bulkgen runs on.
 DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+psycopg://")
-
-
-def default_runtime_dir() -> Path:
-    """``$XDG_RUNTIME_DIR/bulkgen`` (private to the user, cleared at log-out), else
-    ``~/.local/state/bulkgen``."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) if runtime else Path.home() / ".local" / "state"
-    return base / "bulkgen"
-
-
-def token_file(runtime_dir: Path, host: str, port: int) -> Path:
-    """Where the server on ``host:port`` leaves the local user's API token for the CLI."""
-    name = host.strip("[]").replace(":", "_") or "localhost"
-    if name in ("localhost", "0.0.0.0", "::", "__1", "_"):  # one machine, one server per port
-        name = "127.0.0.1"
-    return runtime_dir / f"token-{name}-{port}"
 
 
 class Settings(BaseSettings):
@@ -314,6 +306,27 @@ class Settings(BaseSettings):
         default=None,
         description="API key of `openai_review_base_url`; `openai_api_key` when unset. Never "
         "stored in a batch, an event, a log line or a page.",
+    )
+
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_MODEL_PRICES),
+        description="Price of each model's tokens in USD per million, as JSON "
+        '(`{"gpt-4o-mini": {"input": 0.15, "output": 0.6}}`; replaces the built-in table of '
+        "OpenAI list prices); a batch of a model not in it shows tokens but no cost.",
+    )
+    provider_batch_discount: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of the list price paid for requests sent through the provider's "
+        "batch API (`delivery: provider_batch`); OpenAI charges half.",
+    )
+    provider_batch_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often a `provider_batch` batch asks the provider how its batch "
+        "is doing (status, request counts, result files).",
     )
 
     @field_validator("database_url", mode="before")

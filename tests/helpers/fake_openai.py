@@ -16,6 +16,17 @@ tests can check what the client sent. With a ``gate``,
 request number ``n`` (from 1) is held until the gate lets index ``n - 1`` through: a
 provider that stops answering until the test says so. It runs under uvicorn in a thread,
 on a socket that listens before the server starts.
+
+It also speaks OpenAI's Batch API: ``POST /v1/files`` (purpose ``batch``, a JSONL of chat
+completion requests), ``POST /v1/batches``, ``GET /v1/batches/{id}``, ``POST
+/v1/batches/{id}/cancel`` and ``GET /v1/files/{id}/content``. A provider batch goes
+``validating`` → ``in_progress`` → ``finalizing`` → ``completed`` (or ``expired``,
+``cancelled``), answering its requests one by one in a task of the server with the same
+script, queue and gate as direct requests (each is recorded, ``via_batch``), so its
+``request_counts`` move as the gate lets requests through. Answers other than 200 go to the
+error file with their status; :meth:`FakeOpenAI.expire` ends the running provider batches
+as ``expired``, their unanswered requests in the error file as ``batch_expired``. Output
+and error files exist once a provider batch has ended, as at OpenAI.
 """
 
 from __future__ import annotations
@@ -88,6 +99,7 @@ class Recorded:
     body: dict[str, Any]
     received_at: float = 0.0  # time.monotonic() when the request arrived
     answered_at: float | None = None  # … and when its answer was ready
+    via_batch: bool = False  # a line of a provider batch, not a request of its own
 
     @property
     def prompt(self) -> str:
@@ -242,9 +254,21 @@ class FakeOpenAI:
         #: Answer a request that sets ``max_tokens`` with a 400, as OpenAI's reasoning models do.
         self.refuses_max_tokens = False
         self._lock = threading.Lock()
+        #: Uploaded and written files by id, and provider batches by id (their JSON).
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        #: Every API call of the Batch API, as "METHOD path".
+        self.batch_calls: list[str] = []
+        self._stops: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._complete, methods=["POST"]),
+                Route("/v1/files", self._upload, methods=["POST"]),
+                Route("/v1/files/{file_id}/content", self._file_content, methods=["GET"]),
+                Route("/v1/batches", self._create_batch, methods=["POST"]),
+                Route("/v1/batches/{batch_id}", self._get_batch, methods=["GET"]),
+                Route("/v1/batches/{batch_id}/cancel", self._cancel_batch, methods=["POST"]),
                 Route("/health", lambda _request: Response("ok")),
             ]
         )
@@ -292,18 +316,164 @@ class FakeOpenAI:
         self._thread.join(timeout=STARTUP_SECONDS)
         self._socket.close()
 
+    def expire(self) -> None:
+        """End every running provider batch as ``expired`` now (its window ran out)."""
+        self._stop_batches("expired")
+
+    def _stop_batches(self, why: str, only: str | None = None) -> None:
+        with self._lock:
+            stops = [(i, s) for i, s in self._stops.items() if only in (None, i)]
+        for batch_id, (loop, stop) in stops:
+            self.batches[batch_id]["_stop"] = why
+            loop.call_soon_threadsafe(stop.set)
+
+    async def _upload(self, request: Request) -> Response:
+        async with request.form() as form:
+            upload = form["file"]
+            assert not isinstance(upload, str) and form["purpose"] == "batch"
+            content = await upload.read()
+            filename = upload.filename
+        with self._lock:
+            self.batch_calls.append("POST /v1/files")
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = content
+        return JSONResponse(
+            {
+                "id": file_id,
+                "object": "file",
+                "bytes": len(content),
+                "created_at": int(time.time()),
+                "filename": filename,
+                "purpose": "batch",
+            }
+        )
+
+    async def _file_content(self, request: Request) -> Response:
+        file_id = request.path_params["file_id"]
+        with self._lock:
+            self.batch_calls.append(f"GET /v1/files/{file_id}/content")
+            content = self.files.get(file_id)
+        if content is None:
+            return JSONResponse({"error": {"message": "No such file", "code": None}}, 404)
+        return Response(content, media_type="application/jsonl")
+
+    async def _create_batch(self, request: Request) -> Response:
+        body = await request.json()
+        lines = [json.loads(line) for line in self.files[body["input_file_id"]].splitlines()]
+        with self._lock:
+            self.batch_calls.append("POST /v1/batches")
+            batch_id = f"batch_{len(self.batches) + 1}"
+            batch: dict[str, Any] = {
+                "id": batch_id,
+                "object": "batch",
+                "endpoint": body["endpoint"],
+                "input_file_id": body["input_file_id"],
+                "completion_window": body["completion_window"],
+                "status": "validating",
+                "output_file_id": None,
+                "error_file_id": None,
+                "created_at": int(time.time()),
+                "metadata": body.get("metadata"),
+                "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            }
+            self.batches[batch_id] = batch
+            stop = asyncio.Event()
+            self._stops[batch_id] = (asyncio.get_running_loop(), stop)
+        task = asyncio.create_task(self._run_batch(batch, lines, stop))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return JSONResponse(_public(batch))
+
+    async def _get_batch(self, request: Request) -> Response:
+        batch_id = request.path_params["batch_id"]
+        with self._lock:
+            self.batch_calls.append(f"GET /v1/batches/{batch_id}")
+            batch = self.batches.get(batch_id)
+        if batch is None:
+            return JSONResponse({"error": {"message": "No such batch", "code": None}}, 404)
+        return JSONResponse(_public(batch))
+
+    async def _cancel_batch(self, request: Request) -> Response:
+        batch_id = request.path_params["batch_id"]
+        with self._lock:
+            self.batch_calls.append(f"POST /v1/batches/{batch_id}/cancel")
+            batch = self.batches[batch_id]
+            if batch["status"] in ("validating", "in_progress", "finalizing"):
+                batch["status"] = "cancelling"
+        self._stop_batches("cancelled", only=batch_id)
+        return JSONResponse(_public(batch))
+
+    async def _run_batch(
+        self, batch: dict[str, Any], lines: list[dict[str, Any]], stop: asyncio.Event
+    ) -> None:
+        counts = batch["request_counts"]
+        output: list[str] = []
+        errors: list[str] = []
+        stopping = asyncio.ensure_future(stop.wait())
+        if batch["status"] == "validating":
+            batch["status"] = "in_progress"
+        for number, line in enumerate(lines):
+            if stop.is_set():
+                why = batch.get("_stop", "cancelled")
+                for rest in lines[number:]:
+                    errors.append(json.dumps(_unanswered(rest, why)))
+                break
+            status, payload, _headers = await self._answer(
+                line["body"], via_batch=True, stopping=stopping
+            )
+            if status == 499:  # stopped while held at the gate: never answered
+                errors.append(json.dumps(_unanswered(line, batch.get("_stop", "cancelled"))))
+                continue
+            entry = {
+                "id": f"batch_req_{batch['id']}_{number}",
+                "custom_id": line["custom_id"],
+                "response": {"status_code": status, "request_id": f"req_{number}", "body": payload},
+                "error": None,
+            }
+            (output if status == 200 else errors).append(json.dumps(entry))
+            counts["completed" if status == 200 else "failed"] += 1
+        stopping.cancel()
+        batch["status"] = "finalizing"
+        with self._lock:
+            for kind, entries in (("output_file_id", output), ("error_file_id", errors)):
+                if entries:
+                    file_id = f"file-{len(self.files) + 1}"
+                    self.files[file_id] = ("\n".join(entries) + "\n").encode()
+                    batch[kind] = file_id
+            batch["status"] = batch.get("_stop", "completed")
+            self._stops.pop(batch["id"], None)
+
     async def _complete(self, request: Request) -> Response:
         arrived = time.monotonic()
         body = await request.json()
-        recorded = Recorded(dict(request.headers), body, received_at=arrived)
+        status, payload, headers = await self._answer(
+            body, headers=dict(request.headers), arrived=arrived, request=request
+        )
+        if isinstance(payload, Response):
+            return payload
+        return JSONResponse(payload, status, headers=headers)
+
+    async def _answer(
+        self,
+        body: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        arrived: float | None = None,
+        request: Request | None = None,
+        via_batch: bool = False,
+        stopping: asyncio.Future[Any] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        """One chat completion's status, JSON body (or whole response) and headers."""
+        arrived = time.monotonic() if arrived is None else arrived
+        recorded = Recorded(headers or {}, body, received_at=arrived, via_batch=via_batch)
         reviewing = recorded.is_review
         with self._lock:
             self.requests.append(recorded)
             number = len(self.requests)
             if recorded.mode in self.refused_formats:
-                return JSONResponse(REFUSED_FORMAT, 400)
+                return 400, REFUSED_FORMAT, {}
             if self.refuses_max_tokens and "max_tokens" in body:
-                return JSONResponse({"error": REFUSED_MAX_TOKENS}, 400)
+                return 400, {"error": REFUSED_MAX_TOKENS}, {}
             queue = self.review_queue if reviewing else self.queue
             reply = queue.popleft() if queue else None
             reviews = sum(r.is_review for r in self.requests)
@@ -312,24 +482,26 @@ class FakeOpenAI:
         elif reply is None:
             reply = self.script(recorded, number)
         # Stop waiting once the client gave up, so shutdown is not held up.
-        if self.gate is not None and await _unless_disconnected(
-            request, self.gate.passage(number - 1)
+        if self.gate is not None and await _unless_gone(
+            request, stopping, self.gate.passage(number - 1)
         ):
-            return Response(status_code=499)
-        if reply.delay and await _unless_disconnected(request, asyncio.sleep(reply.delay)):
-            return Response(status_code=499)
+            return 499, Response(status_code=499), {}
+        if reply.delay and await _unless_gone(request, stopping, asyncio.sleep(reply.delay)):
+            return 499, Response(status_code=499), {}
         recorded.answered_at = time.monotonic()
         if reply.body is not None:
-            return Response(reply.body, reply.status, reply.headers, media_type=reply.body_type)
+            page = Response(reply.body, reply.status, reply.headers, media_type=reply.body_type)
+            return reply.status, page, {}
         if reply.status != 200:
-            return JSONResponse({"error": reply.error}, reply.status, headers=reply.headers)
+            return reply.status, {"error": reply.error}, reply.headers
         prompt, completion = reply.usage
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.refusal is not None:
             message["refusal"] = reply.refusal
         if reply.tool_calls is not None:
             message["tool_calls"] = reply.tool_calls
-        return JSONResponse(
+        return (
+            200,
             {
                 "id": f"chatcmpl-{number}",
                 "object": "chat.completion",
@@ -342,18 +514,42 @@ class FakeOpenAI:
                     "total_tokens": prompt + completion,
                 },
             },
-            headers=reply.headers,
+            reply.headers,
         )
 
 
-async def _unless_disconnected(request: Request, waiting: Awaitable[None]) -> bool:
-    """Await ``waiting`` unless the client disconnects first; True when it did."""
+def _public(batch: dict[str, Any]) -> dict[str, Any]:
+    """A provider batch as the API shows it (without the server's own keys)."""
+    return {key: value for key, value in batch.items() if not key.startswith("_")}
+
+
+def _unanswered(line: dict[str, Any], why: str) -> dict[str, Any]:
+    """The error-file entry of a request a provider batch ended before answering."""
+    message = {
+        "expired": "This request could not be executed before the completion window expired.",
+        "cancelled": "This request was not executed because the batch was cancelled.",
+    }[why]
+    return {
+        "id": f"batch_req_{line['custom_id']}",
+        "custom_id": line["custom_id"],
+        "response": None,
+        "error": {"code": f"batch_{why}", "message": message},
+    }
+
+
+async def _unless_gone(
+    request: Request | None, stopping: asyncio.Future[Any] | None, waiting: Awaitable[None]
+) -> bool:
+    """Await ``waiting`` unless the client disconnects (or ``stopping`` ends) first; True
+    when it did."""
     finished = asyncio.ensure_future(waiting)
-    gone = asyncio.ensure_future(_disconnect(request))
-    done, _pending = await asyncio.wait({finished, gone}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (finished, gone):
-        task.cancel()
-    return gone in done and finished not in done
+    gone = asyncio.ensure_future(_disconnect(request)) if request is not None else None
+    others = {task for task in (gone, stopping) if task is not None}
+    done, _pending = await asyncio.wait({finished, *others}, return_when=asyncio.FIRST_COMPLETED)
+    finished.cancel()
+    if gone is not None:
+        gone.cancel()
+    return finished not in done
 
 
 async def _disconnect(request: Request) -> None:

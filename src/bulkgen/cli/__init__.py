@@ -29,7 +29,8 @@ from bulkgen.cli.batch import batch_app
 from bulkgen.cli.rules import rules_app
 from bulkgen.http.server import Server, run_worker, serve
 from bulkgen.models import BatchConfig, DemoOptions
-from bulkgen.settings import Settings, token_file
+from bulkgen.runtime import token_file
+from bulkgen.settings import Settings
 
 app = typer.Typer(
     name="bulkgen",

@@ -18,7 +18,8 @@ from rich.text import Text
 
 from bulkgen.cli.format import error_console
 from bulkgen.client import BulkgenClient, ClientError
-from bulkgen.settings import Settings, default_runtime_dir, token_file
+from bulkgen.runtime import default_runtime_dir, token_file
+from bulkgen.settings import Settings
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 INTERRUPTED = "interrupted"

@@ -52,6 +52,12 @@ def build_generator(config: BatchConfig, settings: Settings) -> Generator:
 
 def check_runnable(config: BatchConfig, settings: Settings) -> None:
     """Raise :class:`InvalidConfig` for a config this server's settings cannot run."""
+    if config.delivery == "provider_batch" and settings.sqlalchemy_url.startswith("postgresql"):
+        raise InvalidConfig(
+            "delivery",
+            "provider_batch runs on the embedded server (SQLite) only for now; "
+            "use delivery direct with PostgreSQL workers",
+        )
     if config.generator == "openai" and settings.openai_api_key is None:
         raise InvalidConfig(
             "generator", "openai needs BULKGEN_OPENAI_API_KEY or OPENAI_API_KEY on the server"

@@ -133,9 +133,10 @@ class ChatEndpoint:
             )
             self.mode = after
 
-    async def _send(
+    def body(
         self, mode: OutputMode, prompt: StructuredPrompt, params: dict[str, Any]
     ) -> dict[str, Any]:
+        """The JSON body of a request for ``prompt`` in output ``mode``."""
         request = dict(
             params,
             messages=prompt.messages(None if mode is OutputMode.JSON_SCHEMA else prompt.schema),
@@ -150,6 +151,13 @@ class ChatEndpoint:
             }
         elif mode is OutputMode.JSON_OBJECT:
             request["response_format"] = {"type": "json_object"}
+        return request
+
+    async def _send(
+        self, mode: OutputMode, prompt: StructuredPrompt, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        request = self.body(mode, prompt, params)
+        limit = request.get(self.limit_param)
         await self._limiter.acquire()
         try:
             async with asyncio.timeout(self._timeout):

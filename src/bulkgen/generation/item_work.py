@@ -119,6 +119,14 @@ class ItemWork:
             )
         raise AssertionError("unreachable: the last attempt always returns")
 
+    async def judged(
+        self, index: int, attempts: list[Attempt], outcome: GeneratedItem | GenerationError
+    ) -> FinishItem:
+        """The finish of an item whose answer came another way (a provider's batch)."""
+        if isinstance(outcome, GeneratedItem):
+            return await self._reviewed(self._validated(index, attempts, outcome))
+        return self._failed(index, attempts, outcome)
+
     async def _record_backoff(self, retry_after: float) -> None:
         """Keep the provider's back-off on the batch row, for the progress snapshot.
 

@@ -30,7 +30,7 @@ from pydantic import BaseModel, SecretStr
 from bulkgen.errors import PermanentGenerationError
 from bulkgen.generation.answers import Unreadable, read_answer
 from bulkgen.generation.base import GenerationRequest
-from bulkgen.generation.chat import ChatEndpoint, StructuredPrompt
+from bulkgen.generation.chat import ChatEndpoint, OutputMode, StructuredPrompt
 from bulkgen.generation.outcomes import (
     MAX_RAW_TEXT,
     Answer,
@@ -122,17 +122,34 @@ class OpenAIGenerator:
             raise PermanentGenerationError(
                 "auth_error", "no API key is configured (BULKGEN_OPENAI_API_KEY or OPENAI_API_KEY)"
             )
+        completion = await self._endpoint.complete(self._prompt(request), **self._params(request))
+        return self.item_of(completion)
+
+    def _prompt(self, request: GenerationRequest) -> StructuredPrompt:
         objective = self._options.learning_objective
-        read, completion, _answer = await self._ask(
-            self._endpoint,
-            StructuredPrompt(
-                "mcq_item", ITEM_SCHEMA, lambda schema: build_messages(request, objective, schema)
-            ),
-            _Answer,
-            what="item",
-            model=request.model or self._model,
-            temperature=self._options.temperature,
+        return StructuredPrompt(
+            "mcq_item", ITEM_SCHEMA, lambda schema: build_messages(request, objective, schema)
         )
+
+    def _params(self, request: GenerationRequest) -> dict[str, Any]:
+        return {
+            "model": request.model or self._model,
+            "temperature": self._options.temperature,
+            "max_tokens": self._options.max_tokens,
+        }
+
+    def request_body(self, request: GenerationRequest) -> dict[str, Any]:
+        """The Chat Completions body of ``request`` as a line of a provider batch asks it:
+        structured output by JSON schema (the batch API takes no fallback)."""
+        if self._endpoint is None:
+            raise PermanentGenerationError("auth_error", "no API key is configured")
+        return self._endpoint.body(
+            OutputMode.JSON_SCHEMA, self._prompt(request), self._params(request)
+        )
+
+    def item_of(self, completion: dict[str, Any]) -> GeneratedItem:
+        """The item a chat completion's JSON holds, or the generation error it amounts to."""
+        read, _answer = self._read(completion, _Answer, "item")
         return GeneratedItem(
             stem=read.stem,
             options=read.options,
@@ -149,18 +166,17 @@ class OpenAIGenerator:
                 "auth_error", "no API key is configured for the review endpoint"
             )
         model = self._review_model or request.model or self._model
-        read, completion, answer = await self._ask(
-            self._review_endpoint,
+        completion = await self._review_endpoint.complete(
             StructuredPrompt(
                 "item_review",
                 review_schema([option.key for option in item.options]),
                 lambda schema: build_review_messages(item, schema),
             ),
-            ReviewAnswer,
-            what="review",
             model=model,
             temperature=0.0,  # a judgement, not a draft: the same item gets the same verdict
+            max_tokens=self._options.max_tokens,
         )
+        read, answer = self._read(completion, ReviewAnswer, "review")
         try:
             return to_review(read, item, model=model, usage=usage_of(completion))
         except ValueError as error:
@@ -172,21 +188,11 @@ class OpenAIGenerator:
                 scrub=self._scrub,
             ) from None
 
-    async def _ask(
-        self,
-        endpoint: ChatEndpoint,
-        prompt: StructuredPrompt,
-        shape: type[Shape],
-        *,
-        what: str,
-        model: str,
-        temperature: float,
-    ) -> tuple[Shape, dict[str, Any], Answer]:
-        """One structured request: the answer read as ``shape``, the completion and the
-        answer's text; the generation error an unreadable answer amounts to."""
-        completion = await endpoint.complete(
-            prompt, model=model, temperature=temperature, max_tokens=self._options.max_tokens
-        )
+    def _read(
+        self, completion: dict[str, Any], shape: type[Shape], what: str
+    ) -> tuple[Shape, Answer]:
+        """A completion's answer read as ``shape``, and its text; the generation error an
+        unreadable answer amounts to."""
         answer = answer_of(completion, self._scrub)
         read = read_answer(answer.texts, shape, what)
         if isinstance(read, Unreadable):
@@ -197,7 +203,7 @@ class OpenAIGenerator:
                 max_tokens=self._options.max_tokens,
                 scrub=self._scrub,
             )
-        return read, completion, answer
+        return read, answer
 
     async def aclose(self) -> None:
         """Close the HTTP clients (their pooled connections)."""
@@ -205,6 +211,10 @@ class OpenAIGenerator:
             await self._review_endpoint.close()
         if self._endpoint is not None:
             await self._endpoint.close()
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the API keys."""
+        return self._scrub(text)
 
     def _scrub(self, text: str) -> str:
         for secret in (self._secret, self._review_secret):

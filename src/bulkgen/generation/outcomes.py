@@ -43,6 +43,7 @@ __all__ = [
     "Answer",
     "Scrub",
     "answer_of",
+    "batch_line_error",
     "bounded",
     "chat_completion",
     "format_refused",
@@ -126,11 +127,31 @@ def token_limit_refused(error: openai.APIStatusError) -> bool:
 
 def status_error(error: openai.APIStatusError, scrub: Scrub, *, model: str) -> GenerationError:
     """The error of an HTTP answer other than 2xx."""
-    status = error.status_code
-    message = bounded(scrub(provider_text(error)), MAX_PROVIDER_MESSAGE)
-    code = str(error.code or "")
+    return answer_status_error(
+        error.status_code,
+        str(error.code or ""),
+        provider_text(error),
+        scrub,
+        model=model,
+        wait=retry_after(error.response.headers),
+    )
+
+
+def batch_line_error(status: int, body: object, scrub: Scrub, *, model: str) -> GenerationError:
+    """The error of a provider batch's answer other than 200 (``body``: its JSON)."""
+    detail = body.get("error", body) if isinstance(body, dict) else body
+    said = detail.get("message") if isinstance(detail, dict) else None
+    code = detail.get("code") if isinstance(detail, dict) else None
+    text = str(said) if said else f"status {status}"
+    return answer_status_error(status, str(code or ""), text, scrub, model=model)
+
+
+def answer_status_error(
+    status: int, code: str, said: str, scrub: Scrub, *, model: str, wait: float | None = None
+) -> GenerationError:
+    """The error of an answer with HTTP ``status``, error ``code`` and message ``said``."""
+    message = bounded(scrub(said), MAX_PROVIDER_MESSAGE)
     if status == 429:
-        wait = retry_after(error.response.headers)
         later = f"; retry after {wait:g} s" if wait is not None else ""
         return TransientGenerationError(
             "rate_limited", f"429 Too Many Requests: {message}{later}", retry_after=wait

@@ -21,12 +21,15 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 
 from bulkgen.errors import NotFound
 from bulkgen.generation import Generator, build_generator
 from bulkgen.generation.batch_run import BatchRun
+from bulkgen.generation.openai_compat import OpenAIGenerator
+from bulkgen.generation.provider_batch import ProviderBatchRun, cancel_provider_batch
 from bulkgen.log import BatchRecord, EventLog, Store
 from bulkgen.models import BatchConfig, BatchStatus
 from bulkgen.quotas import Quotas, pause_spent
@@ -86,7 +89,7 @@ class Runner:
         self._settings = settings
         self._generator_factory = generator_factory or default_factory(settings)
         self._global_slots = asyncio.Semaphore(settings.global_concurrency)
-        self._runs: dict[str, BatchRun] = {}
+        self._runs: dict[str, BatchRun | ProviderBatchRun] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         #: Names this process on the leases of the batches it runs.
         self.id = runner_id()
@@ -102,7 +105,7 @@ class Runner:
         return batch_ids
 
     async def _take_over(self) -> list[str]:
-        for holder in await self._log.lease_holders():
+        for holder in await self._store.lease_holders(time.time()):
             if holder != self.id and dead_here(holder):
                 # A server on this machine that was killed: no need to wait out its lease.
                 log.info("runner %s is no longer running; taking over its batches", holder)
@@ -151,20 +154,35 @@ class Runner:
         record = await self._log.mark_running(batch_id)
         if record.status.finished or record.status is BatchStatus.PAUSED:
             return
-        run = BatchRun(
-            batch_id,
-            record.config,
-            store=self._store,
-            event_log=self._log,
-            generator=self._generator_factory(record.config),
-            global_slots=self._global_slots,
-            settings=self._settings,
-        )
+        run = self._new_run(record)
         self._runs[batch_id] = run
         task = asyncio.create_task(self._drive(run), name=f"bulkgen-batch-{batch_id}")
         self._tasks[batch_id] = task
 
-    async def _drive(self, run: BatchRun) -> None:
+    def _new_run(self, record: BatchRecord) -> BatchRun | ProviderBatchRun:
+        config = record.config
+        if config.delivery == "provider_batch":
+            generator = build_generator(config, self._settings)
+            assert isinstance(generator, OpenAIGenerator)  # the config guarantees it
+            return ProviderBatchRun(
+                record.id,
+                config,
+                store=self._store,
+                event_log=self._log,
+                generator=generator,
+                settings=self._settings,
+            )
+        return BatchRun(
+            record.id,
+            config,
+            store=self._store,
+            event_log=self._log,
+            generator=self._generator_factory(config),
+            global_slots=self._global_slots,
+            settings=self._settings,
+        )
+
+    async def _drive(self, run: BatchRun | ProviderBatchRun) -> None:
         try:
             await run.run()
         except asyncio.CancelledError:
@@ -197,6 +215,9 @@ class Runner:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        record = await self._store.get_batch(batch_id, None)
+        if record.config.delivery == "provider_batch" and not record.status.finished:
+            await cancel_provider_batch(record, self._log, self._settings)
         return await self._log.cancel(batch_id)
 
     async def close(self) -> None:

@@ -60,6 +60,7 @@ FORM_DEFAULTS: dict[str, str] = {
     "requests_per_minute": "",
     "review": "on",
     "review_model": "",
+    "delivery": "direct",
 }
 _INTEGERS = ("count", "concurrency")
 #: The fields of each generator's fieldset: (whole numbers, fractions 0..1, other numbers).
@@ -206,6 +207,8 @@ def parse_form(values: dict[str, str]) -> tuple[BatchConfig | None, dict[str, st
     }
     if openai and values["model"]:
         body["model"] = values["model"]
+    if openai and values["delivery"] != "direct":
+        body["delivery"] = values["delivery"]
     if max_items is not None:
         body["max_items"] = max_items
     try:

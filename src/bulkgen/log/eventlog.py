@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
+from bulkgen.cost import BatchPrice
 from bulkgen.errors import StorageUnavailable
 from bulkgen.log.bus import Bus
 from bulkgen.log.faults import DatabaseFile, StorageFault, storage_problem
@@ -159,9 +160,11 @@ class EventLog:
 
     # -- control actions ---------------------------------------------------------------
 
-    async def create_batch(self, owner: str, config: BatchConfig) -> BatchRecord:
+    async def create_batch(
+        self, owner: str, config: BatchConfig, price: BatchPrice | None = None
+    ) -> BatchRecord:
         return await self._command(
-            lambda now: self._store.create_batch(owner, config, now), lambda _: []
+            lambda now: self._store.create_batch(owner, config, now, price), lambda _: []
         )
 
     async def mark_running(self, batch_id: str) -> BatchRecord:
@@ -205,6 +208,12 @@ class EventLog:
             lambda _now: self._store.set_backoff(batch_id, until), lambda _: [batch_id]
         )
 
+    async def set_provider_state(self, batch_id: str, state: str) -> None:
+        """Delivery ``provider_batch``: store the provider batch the batch follows."""
+        await self._command(
+            lambda _now: self._store.set_provider_state(batch_id, state), lambda _: [batch_id]
+        )
+
     async def recover(self, runner: str | None = None, lease: float = 0.0) -> list[str]:
         """In-flight items of the batches no live process runs back to pending; the
         batches to run again, leased to ``runner`` for ``lease`` seconds."""
@@ -224,9 +233,6 @@ class EventLog:
         await self._command(
             lambda now: self._store.renew_leases(runner, batch_ids, now + lease), lambda _: []
         )
-
-    async def lease_holders(self) -> list[str]:
-        return await self._store.lease_holders(self._clock())
 
     async def release_lease(self, runner: str, batch_ids: list[str] | None) -> None:
         await self._command(lambda _now: self._store.release_lease(runner, batch_ids), lambda _: [])

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
+from bulkgen.cost import BatchPrice
 from bulkgen.log.schema import batches
 from bulkgen.log.store import BatchRecord
 from bulkgen.models import (
@@ -21,6 +22,7 @@ from bulkgen.models import (
     ItemError,
     ItemStatus,
     PauseInfo,
+    ProviderBatch,
     RuleResult,
     from_epoch,
 )
@@ -46,6 +48,9 @@ PROGRESS_COLUMNS = (
     batches.c.pause,
     batches.c.backoff_until,
     batches.c.config,
+    batches.c.price,
+    batches.c.cost,
+    batches.c.provider_batch,
 )
 
 
@@ -69,7 +74,18 @@ def progress_of(row: Any, config: BatchConfig | None = None) -> ProgressState:
         valid=ValidTarget.of(config) if config is not None else valid_of(row.config),
         pause=PauseInfo.model_validate_json(row.pause) if row.pause else None,
         backoff_until=row.backoff_until,
+        price=BatchPrice.model_validate_json(row.price) if row.price else None,
+        cost=row.cost,
+        provider=provider_of(row.provider_batch),
     )
+
+
+def provider_of(stored: str | None) -> ProviderBatch | None:
+    """The provider's batch a batch follows, from its stored JSON (see
+    :mod:`bulkgen.generation.provider_batch`)."""
+    if not stored:
+        return None
+    return ProviderBatch.model_validate(json.loads(stored)["batch"])
 
 
 def valid_of(config_json: str) -> ValidTarget | None:
@@ -94,6 +110,7 @@ def record_of(row: Row[Any]) -> BatchRecord:
         error=row.error,
         progress=progress_of(row, config),
         early_stop_checked=bool(row.early_stop_checked),
+        provider_state=row.provider_batch,
     )
 
 

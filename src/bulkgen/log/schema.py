@@ -46,6 +46,12 @@ batches = Table(
     # its lease holds (see bulkgen.log.leases).
     Column("runner", String(32)),
     Column("lease_until", Float),
+    # Cost in view (migration 0007): ``price``, JSON BatchPrice fixed at creation (null: no
+    # price for its model); ``cost``, USD summed over finished items. Delivery
+    # ``provider_batch``: ``provider_batch``, JSON of the provider's batch being followed.
+    Column("price", Text),
+    Column("cost", Float, nullable=False, default=0.0, server_default="0"),
+    Column("provider_batch", Text),
 )
 Index("ix_batches_owner_created", batches.c.owner, batches.c.created_at)
 Index("ix_batches_status", batches.c.status)

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bulkgen.cost import BatchPrice
 from bulkgen.errors import NotFound
 from bulkgen.log.accounts import AccountMethods
 from bulkgen.log.engine import Synchronous, create_engine, upgrade
@@ -102,7 +103,9 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods, AccountMethods):
 
     # -- batches -----------------------------------------------------------------------
 
-    async def create_batch(self, owner: str, config: BatchConfig, now: float) -> BatchRecord:
+    async def create_batch(
+        self, owner: str, config: BatchConfig, now: float, price: BatchPrice | None = None
+    ) -> BatchRecord:
         batch_id = uuid.uuid4().hex
         async with self._write.begin() as conn:
             await conn.execute(
@@ -121,6 +124,7 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods, AccountMethods):
                     recent_finishes="[]",
                     failure_reasons="{}",
                     created_at=now,
+                    price=None if price is None else price.model_dump_json(),
                 )
             )
             await conn.execute(
@@ -297,6 +301,12 @@ class SQLStore(SlotMethods, StemMethods, LeaseMethods, AccountMethods):
                 await defer_slots(conn, batch_id, state.config.concurrency)
             await self._announce(conn, [batch_id], urgent=True)
             return await self._batch_in(conn, batch_id, None)
+
+    async def set_provider_state(self, batch_id: str, state: str) -> None:
+        async with self._write.begin() as conn:
+            query = update(batches).where(batches.c.id == batch_id)
+            await conn.execute(query.values(provider_batch=state))
+            await self._announce(conn, [batch_id], urgent=True)
 
     async def set_backoff(self, batch_id: str, until: float) -> None:
         async with self._write.begin() as conn:

@@ -1,12 +1,10 @@
 """A batch's state inside one write transaction: counters, log head and the rules that
-move them. Pure: no I/O, no SQL.
-
-The store locks a batch row, builds a :class:`BatchState` from it and the items a write
-touches, lets it decide (start or finish an item, the early stop, replacements in mode
-``valid``, cancel, pause, resume, retry, recovery) and writes back what it changed: the
-dirty items, the new items, the events it logged (with their sequence numbers) and the
-batch's new counters. Every rule that decides what a batch does lives here, so it is
-tested without a database (``tests/test_state.py``).
+move them. Pure: no I/O, no SQL. The store locks a batch row, builds a :class:`BatchState`
+from it and the items a write touches, lets it decide (start or finish an item, the early
+stop, replacements in mode ``valid``, cancel, pause, resume, retry, recovery) and writes
+back what it changed: the dirty items, the new items, the events it logged (with their
+sequence numbers) and the batch's new counters and cost. Every rule that decides what a
+batch does lives here, so it is tested without a database (``tests/test_state.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from bulkgen.cost import BatchPrice, item_cost
 from bulkgen.errors import Conflict
 from bulkgen.events import (
     BatchComplete,
@@ -69,6 +68,8 @@ class BatchState:
     early_stop_checked: bool = False
     backoff_until: float | None = None
     error: str | None = None
+    price: BatchPrice | None = None
+    cost: float = 0.0
     items: dict[int, ItemState] = field(default_factory=dict)
     #: Items this transaction creates (replacements in mode ``valid``).
     new_items: list[ItemState] = field(default_factory=list)
@@ -111,6 +112,8 @@ class BatchState:
             valid=self.valid,
             pause=self.pause,
             backoff_until=self.backoff_until,
+            price=self.price,
+            cost=self.cost,
         )
 
     @property
@@ -171,7 +174,9 @@ class BatchState:
                 self.reasons.pop(key, None)
 
     def add_usage(self, result: GeneratedItem | None) -> None:
-        """Count the tokens of the item's generation and of its blind review."""
+        """Count the tokens of the item's generation and of its blind review, and their cost."""
+        if result is not None and self.price is not None:
+            self.cost += item_cost(result, self.price)
         if result is not None:
             for used in (result.usage, result.review.usage if result.review else None):
                 if used is not None:
@@ -230,11 +235,8 @@ class BatchState:
 
     def queue_replacement(self, now: float) -> None:
         """After a failure in mode ``valid``: append a new pending item when the items
-        already queued can no longer reach the target and the attempt cap allows one.
-
-        Replacements are only queued while ``completed + pending + in_progress < target``,
-        so at most ``target`` items can ever pass.
-        """
+        already queued can no longer reach the target and the attempt cap allows one; only
+        while ``completed + pending + in_progress < target``, so at most ``target`` pass."""
         valid = self.valid
         if valid is None or self.total >= valid.max_items:
             return
@@ -273,11 +275,9 @@ class BatchState:
         )
 
     def judge_early_stop(self, now: float) -> None:
-        """Pause a running batch whose first finished items failed too often (once only).
-
-        Judged at the first commit that brings ``completed + failed`` to ``min_finished``
-        or more; a batch with nothing left to schedule is not paused (it is about to end).
-        """
+        """Pause a running batch whose first finished items failed too often (once only):
+        judged at the first commit that brings ``completed + failed`` to ``min_finished``;
+        a batch with nothing left to schedule is not paused (it is about to end)."""
         if self.early_stop_checked or self.status is not BatchStatus.RUNNING:
             return
         rule = self.config.early_stop

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from bulkgen.cost import BatchPrice
 from bulkgen.models import (
     Attempt,
     BatchConfig,
@@ -39,6 +40,8 @@ class BatchRecord:
     progress: ProgressState
     #: The early stop has judged the batch (it judges once, at ``min_finished`` finishes).
     early_stop_checked: bool = False
+    #: Delivery ``provider_batch``: the stored JSON of the provider batch it follows.
+    provider_state: str | None = None
 
     @property
     def status(self) -> BatchStatus:
@@ -157,8 +160,10 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    async def create_batch(self, owner: str, config: BatchConfig, now: float) -> BatchRecord:
-        """Insert a queued batch with all its items pending."""
+    async def create_batch(
+        self, owner: str, config: BatchConfig, now: float, price: BatchPrice | None = None
+    ) -> BatchRecord:
+        """Insert a queued batch with all its items pending, priced at ``price``."""
 
     async def get_batch(self, batch_id: str, owner: str | None) -> BatchRecord:
         """The batch, scoped to ``owner`` (None only for the pipeline); NotFound otherwise."""
@@ -240,6 +245,9 @@ class Store(Protocol):
 
     async def resume(self, batch_id: str, now: float) -> BatchRecord:
         """Move a paused batch back to running (``batch.resumed``); Conflict otherwise."""
+
+    async def set_provider_state(self, batch_id: str, state: str) -> None:
+        """Store the JSON of the provider batch a ``provider_batch`` batch follows."""
 
     async def set_backoff(self, batch_id: str, until: float) -> None:
         """Record that the provider asked the batch to wait until ``until`` (if later)."""

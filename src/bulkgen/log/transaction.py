@@ -18,6 +18,7 @@ from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from bulkgen.cost import BatchPrice
 from bulkgen.errors import NotFound
 from bulkgen.log.items import ItemState
 from bulkgen.log.schema import batches, events, items
@@ -76,6 +77,8 @@ def state_of(row: Row[Any]) -> BatchState:
         early_stop_checked=bool(row.early_stop_checked),
         backoff_until=row.backoff_until,
         error=row.error,
+        price=BatchPrice.model_validate_json(row.price) if row.price else None,
+        cost=row.cost,
     )
 
 
@@ -175,6 +178,7 @@ def _batch_values(state: BatchState) -> dict[str, Any]:
         "total_tokens": state.usage[2],
         "pause": None if state.pause is None else state.pause.model_dump_json(),
         "early_stop_checked": int(state.early_stop_checked),
+        "cost": state.cost,
     }
     for column in state.changed:
         values[column] = getattr(state, column)

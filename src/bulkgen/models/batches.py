@@ -45,6 +45,56 @@ class PauseInfo(BaseModel):
     at: datetime
 
 
+class CostEstimate(BaseModel):
+    """What a batch's tokens cost at the prices set on the server when it was created."""
+
+    usd: float = Field(description="Estimated cost of every token the batch used, in USD.")
+    per_valid_item_usd: float | None = Field(
+        description="`usd` divided by the items that passed; null while none has."
+    )
+    discount: float = Field(
+        description="Share of the list price its generation requests pay: 1 for direct "
+        "delivery, the provider's batch discount (0.5) for `provider_batch`."
+    )
+
+
+#: The states of a provider's batch (OpenAI's Batch API), in the order they come.
+ProviderBatchStatus = Literal[
+    "uploading",
+    "validating",
+    "in_progress",
+    "finalizing",
+    "completed",
+    "expired",
+    "cancelling",
+    "cancelled",
+    "failed",
+]
+
+
+class ProviderBatch(BaseModel):
+    """Delivery ``provider_batch``: the provider's batch now carrying the batch's requests."""
+
+    round: int = Field(
+        description="1 for the first provider batch; one more for each that carries "
+        "requests sent again (expired or failed transiently) or replacements (mode `valid`)."
+    )
+    id: str | None = Field(description="The provider's batch id; null while uploading.")
+    status: ProviderBatchStatus
+    total: int = Field(description="Requests in the provider's batch.")
+    completed: int = Field(description="Requests the provider has answered.")
+    failed: int = Field(description="Requests the provider could not answer.")
+    submitted_at: datetime
+    input_file_id: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        """True once the provider will answer no more of its requests."""
+        return self.status in ("completed", "expired", "cancelled", "failed")
+
+
 class ProgressSnapshot(BaseModel):
     """Where a batch stands; the same shape in REST and in ``batch.progress``."""
 
@@ -98,6 +148,16 @@ class ProgressSnapshot(BaseModel):
         description="Unfinished: the database takes no writes now (why, for example "
         "`the disk is full`); finished items wait in memory and are saved once it does.",
     )
+    cost: CostEstimate | None = Field(
+        default=None,
+        description="Estimated cost of the tokens used; null when the server has no price "
+        "for the batch's model (`model_prices`) or the generator is `demo`.",
+    )
+    provider_batch: ProviderBatch | None = Field(
+        default=None,
+        description="Delivery `provider_batch`: the provider's batch now carrying the "
+        "requests, with its request counts; null for direct delivery.",
+    )
 
 
 class Batch(BaseModel):
@@ -115,6 +175,9 @@ class Batch(BaseModel):
     error: str | None = None
     usage: TokenUsage | None = Field(
         default=None, description="Tokens the batch's generated items used; null when none."
+    )
+    cost: CostEstimate | None = Field(
+        default=None, description="Estimated cost of those tokens (as in `progress.cost`)."
     )
 
 

@@ -22,6 +22,8 @@ from pydantic import (
 from pydantic.types import Strict as NoCoercion
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bulkgen.models.text import bad_text
+
 MAX_COUNT = 10_000
 MAX_CONCURRENCY = 64
 MAX_TOPIC = 200
@@ -188,6 +190,9 @@ GeneratorName = Literal["demo", "openai"]
 #: ``attempts``: ``count`` items are generated, passed or failed. ``valid``: ``count`` is the
 #: number of items that must pass; failed ones are replaced until then or until the cap.
 BatchMode = Literal["attempts", "valid"]
+#: ``direct``: one Chat Completions request per item. ``provider_batch``: the requests go
+#: through the provider's batch API (OpenAI's ``/v1/batches``): half the price, within 24 h.
+Delivery = Literal["direct", "provider_batch"]
 GeneratorOptions = DemoOptions | OpenAIOptions
 #: The options model of each generator; ``generator_options`` is validated as this one.
 OPTIONS_BY_GENERATOR: dict[str, type[DemoOptions] | type[OpenAIOptions]] = {
@@ -242,12 +247,27 @@ class BatchConfig(Strict):
     early_stop: EarlyStop | None = Field(
         default=None,
         description="Pause the batch when the failure rate of its first finished items "
-        "reaches a threshold; on by default for real providers (`openai`), off for `demo`.",
+        "reaches a threshold; on by default for real providers (`openai`, direct delivery), "
+        "off for `demo` and not available with `delivery: provider_batch`.",
+    )
+    delivery: Delivery = Field(
+        default="direct",
+        description="`openai` only: `provider_batch` sends the requests through the "
+        "provider's batch API (half the price, results within 24 hours); `direct` one by one.",
     )
 
     @model_validator(mode="after")
     def _default_early_stop(self) -> BatchConfig:
-        if self.early_stop is None and self.generator in EARLY_STOP_BY_DEFAULT:
+        if self.delivery == "provider_batch":
+            if self.generator != "openai":
+                raise _field_error("delivery", "delivery provider_batch needs generator openai")
+            if self.early_stop is not None and self.early_stop.enabled:
+                raise _field_error(
+                    "early_stop",
+                    "early_stop is not available with delivery provider_batch: the provider "
+                    "runs every request of its batch, so stopping early saves nothing",
+                )
+        elif self.early_stop is None and self.generator in EARLY_STOP_BY_DEFAULT:
             self.early_stop = EarlyStop()
         return self
 
@@ -272,7 +292,7 @@ class BatchConfig(Strict):
     def _plain_text(cls, data: Any) -> Any:
         """Refuse text no database or page should hold: NUL and other control characters
         (tab and line breaks aside) and unpaired surrogates, wherever they are."""
-        problem = _bad_text(data, ())
+        problem = bad_text(data, ())
         if problem is not None:
             where, message = problem
             raise _field_error(where, message)
@@ -323,31 +343,6 @@ class BatchConfig(Strict):
         if problems:
             raise ValidationError.from_exception_data(cls.__name__, problems)
         return config
-
-
-_CONTROL = frozenset(chr(code) for code in [*range(0x20), 0x7F]) - {"\t", "\n", "\r"}
-
-
-def _bad_text(value: Any, where: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str] | None:
-    """Where ``value`` holds a string that is not plain text, and what is wrong with it."""
-    if isinstance(value, str):
-        if any(char in _CONTROL for char in value):
-            return where, "text must not contain NUL or other control characters"
-        if any("\ud800" <= char <= "\udfff" for char in value):
-            return where, "text must be valid Unicode (it has an unpaired surrogate)"
-        return None
-    items: Any = ()
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list | tuple):
-        items = enumerate(value)
-    for key, item in items:
-        if isinstance(key, str) and (found := _bad_text(key, where)) is not None:
-            return found
-        found = _bad_text(item, (*where, key))
-        if found is not None:
-            return found
-    return None
 
 
 def max_items_bound(count: int) -> int:

@@ -18,6 +18,8 @@ import {
 /** @typedef {import("./types.js").Snapshot} Snapshot */
 /** @typedef {import("./types.js").BatchStatus} BatchStatus */
 /** @typedef {import("./types.js").TokenUsage} TokenUsage */
+/** @typedef {import("./types.js").CostEstimate} CostEstimate */
+/** @typedef {import("./types.js").ProviderBatch} ProviderBatch */
 
 const COUNTS = /** @type {const} */ (["completed", "in_progress", "failed", "pending"]);
 const SEGMENTS = /** @type {const} */ (["completed", "failed", "in_progress"]);
@@ -82,6 +84,8 @@ export class ProgressSummary {
     );
     this.text("started-at", formatTimestamp(snapshot.started_at));
     this.showUsage(snapshot.usage ?? null);
+    this.showCost(snapshot.cost ?? null);
+    this.showProvider(snapshot.provider_batch ?? null);
     const exports = this.root.querySelector("[data-role=export]");
     if (exports instanceof HTMLElement) exports.hidden = snapshot.completed === 0;
     this.tick();
@@ -92,6 +96,20 @@ export class ProgressSummary {
     const row = this.root.querySelector("[data-role=usage-row]");
     if (row instanceof HTMLElement) row.hidden = usage === null;
     if (usage !== null) this.text("usage", formatUsage(usage));
+  }
+
+  /** @param {CostEstimate | null} cost */
+  showCost(cost) {
+    const row = this.root.querySelector("[data-role=cost-row]");
+    if (row instanceof HTMLElement) row.hidden = cost === null;
+    if (cost !== null) this.text("cost", formatCost(cost));
+  }
+
+  /** @param {ProviderBatch | null} provider */
+  showProvider(provider) {
+    const row = this.root.querySelector("[data-role=provider-row]");
+    if (row instanceof HTMLElement) row.hidden = provider === null;
+    if (provider !== null) this.text("provider", formatProvider(provider));
   }
 
   /** Move elapsed time and time remaining on (called every second). */
@@ -133,6 +151,39 @@ export class ProgressSummary {
 }
 
 /**
+ * Cost for people: "$0.0123 ($0.000123 per valid item)".
+ * @param {CostEstimate} cost
+ * @returns {string}
+ */
+export function formatCost(cost) {
+  const each = cost.per_valid_item_usd === null ? "" : ` (${formatUsd(cost.per_valid_item_usd)} per valid item)`;
+  const off = cost.discount < 1 ? ` · batch price ×${cost.discount}` : "";
+  return `${formatUsd(cost.usd)}${each}${off}`;
+}
+
+/**
+ * US dollars: cents from $1, else up to six decimals: "$12.35", "$0.000041".
+ * @param {number} usd
+ * @returns {string}
+ */
+export function formatUsd(usd) {
+  if (usd >= 1) return `$${usd.toFixed(2)}`;
+  return `$${usd.toFixed(6).replace(/0+$/, "").replace(/\.$/, "")}`;
+}
+
+/**
+ * The provider's batch for people: "in_progress · 40 of 100 requests answered (round 1)".
+ * @param {ProviderBatch} provider
+ * @returns {string}
+ */
+export function formatProvider(provider) {
+  const done = provider.completed + provider.failed;
+  const failed = provider.failed > 0 ? `, ${formatCount(provider.failed)} failed` : "";
+  const round = provider.round > 1 ? ` (round ${provider.round})` : "";
+  return `${provider.status.replace("_", " ")} · ${formatCount(done)} of ${formatCount(provider.total)} requests answered${failed}${round}`;
+}
+
+/**
  * Token usage for people: "12,345 (prompt 10,000 · completion 2,345)".
  * @param {TokenUsage} usage
  * @returns {string}
@@ -153,12 +204,19 @@ export function formatUsage(usage) {
  */
 export function segmentShares(snapshot) {
   const target = snapshot.target_valid ?? null;
+  const provider = snapshot.provider_batch ?? null;
+  // While the provider's batch runs, the requests it has answered fill the in-progress
+  // segment: they wait for the pipeline, which takes them when the provider's batch ends.
+  const answered =
+    provider !== null && snapshot.status === "running"
+      ? Math.min(provider.completed + provider.failed, snapshot.pending)
+      : 0;
   if (target === null) {
     const total = snapshot.total || 1;
     return {
       completed: (100 * snapshot.completed) / total,
       failed: (100 * snapshot.failed) / total,
-      in_progress: (100 * snapshot.in_progress) / total,
+      in_progress: (100 * (snapshot.in_progress + answered)) / total,
     };
   }
   const goal = target || 1;

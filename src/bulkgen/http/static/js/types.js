@@ -115,6 +115,25 @@
  * @property {boolean} [stalled] running, and no finish for far longer than the rate predicts
  * @property {string | null} [backoff_until] the provider asked to wait until then (running)
  * @property {string | null} [storage_fault] the database takes no writes now: why (unfinished)
+ * @property {CostEstimate | null} [cost] estimated cost of the tokens used; null without a price
+ * @property {ProviderBatch | null} [provider_batch] delivery provider_batch: the provider's batch
+ */
+
+/**
+ * @typedef {object} CostEstimate
+ * @property {number} usd
+ * @property {number | null} per_valid_item_usd
+ * @property {number} discount
+ */
+
+/**
+ * @typedef {object} ProviderBatch
+ * @property {number} round
+ * @property {string | null} id
+ * @property {string} status
+ * @property {number} total
+ * @property {number} completed
+ * @property {number} failed
  */
 
 /**
