@@ -233,6 +233,8 @@ def test_jsonl_has_every_field() -> None:
         "warnings": [{"rule": "answer.longest", "severity": "warning", "message": "long"}],
         "topic": "Cardiac physiology",
         "difficulty": "medium",
+        "tokens": 0,  # a demo item uses none
+        "batch_cost_per_valid_item_usd": None,
     }
 
 

@@ -4,6 +4,10 @@ expiry, cancel), with a gate on its answers so the test decides when the batch m
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -92,6 +96,10 @@ def test_counts_move_then_answers_and_errors_go_through_the_pipeline(
             final = wait_finished(http, batch_id)
             log = read_stream(live.url, batch_id, after=0)
             items = {i["index"]: i for i in all_items(http, batch_id)}
+            exports = {
+                kind: http.get(f"{BATCHES}/{batch_id}/export", params={"format": kind})
+                for kind in ("jsonl", "csv", "moodle", "qti")
+            }
     assert final["status"] == "completed"
     progress = final["progress"]
     assert (progress["completed"], progress["failed"]) == (4, 2)
@@ -110,6 +118,21 @@ def test_counts_move_then_answers_and_errors_go_through_the_pipeline(
     assert cost["usd"] == pytest.approx((600 * 0.15 + 400 * 0.60) / 1e6 * 0.5)
     assert cost["per_valid_item_usd"] == pytest.approx(cost["usd"] / 4)
     assert final["cost"] == cost
+
+    # The exports carry the tokens of each item and the batch's cost per valid item.
+    rows = [json.loads(line) for line in exports["jsonl"].text.splitlines()]
+    assert [row["tokens"] for row in rows] == [200] * 4
+    assert {row["batch_cost_per_valid_item_usd"] for row in rows} == {cost["per_valid_item_usd"]}
+    table = list(csv.DictReader(io.StringIO(exports["csv"].text)))
+    assert [row["tokens"] for row in table] == ["200"] * 4
+    assert table[0]["batch_cost_per_valid_item_usd"] == f"{cost['per_valid_item_usd']:.6f}"
+    summary = (
+        f"bulkgen batch {batch_id}: 600 prompt + 400 completion tokens; estimated cost "
+        f"${cost['usd']:.4f} (${cost['per_valid_item_usd']:.6f} per valid item)"
+    )
+    assert f"<!-- {summary} -->" in exports["moodle"].text
+    with zipfile.ZipFile(io.BytesIO(exports["qti"].content)) as package:
+        assert f"<!-- {summary} -->" in package.read("imsmanifest.xml").decode()
 
 
 @pytest.mark.parametrize("max_attempts", [1, 3])

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from bulkgen.export._xml import leaf, xml_bytes, xml_safe
-from bulkgen.export.questions import Question, question_name
+from bulkgen.export.questions import Question, cost_summary, question_name
 from bulkgen.models import Batch
 
 __all__ = ["plain_to_html", "to_moodle_xml"]
@@ -22,6 +22,9 @@ __all__ = ["plain_to_html", "to_moodle_xml"]
 def to_moodle_xml(batch: Batch, questions: Sequence[Question]) -> bytes:
     """A Moodle ``<quiz>`` with one single-answer ``multichoice`` question per item."""
     quiz = ET.Element("quiz")
+    summary = cost_summary(batch)
+    if summary is not None:
+        quiz.append(ET.Comment(f" {summary} "))
     for q in questions:
         question = ET.SubElement(quiz, "question", type="multichoice")
         _text_child(ET.SubElement(question, "name"), question_name(batch, q))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from bulkgen.export._xml import leaf, xml_bytes, xml_safe
-from bulkgen.export.questions import Question, question_name
+from bulkgen.export.questions import Question, cost_summary, question_name
 from bulkgen.models import Batch
 
 __all__ = [
@@ -122,6 +122,9 @@ def _manifest(batch: Batch, files: dict[str, bytes]) -> bytes:
     metadata = ET.SubElement(manifest, "metadata")
     leaf(metadata, "schema", "QTIv2.1 Package")
     leaf(metadata, "schemaversion", "1.0.0")
+    summary = cost_summary(batch)
+    if summary is not None:
+        metadata.append(ET.Comment(f" {summary} "))
     ET.SubElement(manifest, "organizations")
     resources = ET.SubElement(manifest, "resources")
     for path in files:

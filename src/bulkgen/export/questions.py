@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from bulkgen.models import Batch, Item, ItemStatus
 
-__all__ = ["Question", "batch_label", "choice_letter", "passed_questions", "question_name"]
+__all__ = [
+    "Question",
+    "batch_label",
+    "choice_letter",
+    "cost_summary",
+    "passed_questions",
+    "question_name",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,8 @@ class Question:
     answer_key: str  # the generator's answer key
     rationale: str
     warnings: tuple[dict[str, str], ...]
+    #: Tokens the item's generation and its blind review used (0: none, as demo items).
+    tokens: int = 0
 
     @property
     def number(self) -> int:
@@ -65,6 +74,11 @@ def _question(item: Item) -> Question:
             {"rule": w.rule, "severity": w.severity.value, "message": w.message}
             for w in item.warnings
         ),
+        tokens=sum(
+            usage.total_tokens
+            for usage in (result.usage, result.review.usage if result.review else None)
+            if usage is not None
+        ),
     )
 
 
@@ -72,6 +86,23 @@ def choice_letter(position: int) -> str:
     """The letter of the choice at ``position``: A to Z, then ``CHOICE_27`` and on."""
     letters = string.ascii_uppercase
     return letters[position] if position < len(letters) else f"CHOICE_{position + 1}"
+
+
+def cost_summary(batch: Batch) -> str | None:
+    """What the batch's tokens cost, in one line for a file's header; None without usage."""
+    usage = batch.usage
+    if usage is None:
+        return None
+    line = (
+        f"bulkgen batch {batch.id}: {usage.prompt_tokens:,} prompt + "
+        f"{usage.completion_tokens:,} completion tokens"
+    )
+    cost = batch.cost
+    if cost is not None:
+        line += f"; estimated cost ${cost.usd:.4f}"
+        if cost.per_valid_item_usd is not None:
+            line += f" (${cost.per_valid_item_usd:.6f} per valid item)"
+    return line
 
 
 def batch_label(batch: Batch) -> str:

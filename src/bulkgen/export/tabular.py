@@ -35,6 +35,7 @@ def to_jsonl(batch: Batch, questions: Sequence[Question]) -> bytes:
     Options and answer keep the generator's keys, as the items API shows them.
     """
     config = batch.config
+    per_item = batch.cost.per_valid_item_usd if batch.cost is not None else None
     lines = []
     for question in questions:
         record: dict[str, Any] = {
@@ -49,6 +50,8 @@ def to_jsonl(batch: Batch, questions: Sequence[Question]) -> bytes:
             "warnings": list(question.warnings),
             "topic": config.topic,
             "difficulty": config.difficulty.value,
+            "tokens": question.tokens,
+            "batch_cost_per_valid_item_usd": per_item,
         }
         lines.append(json.dumps(record, ensure_ascii=False) + "\n")
     return _utf8("".join(lines))
@@ -61,9 +64,14 @@ def to_csv(batch: Batch, questions: Sequence[Question]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
-        ["index", "stem", *option_columns, "answer", "rationale", "topic", "difficulty", "warnings"]
-    )
+        [
+            "index", "stem", *option_columns, "answer", "rationale", "topic", "difficulty",
+            "warnings", "tokens", "batch_cost_per_valid_item_usd",
+        ]
+    )  # fmt: skip
     topic = neutralise_formula(batch.config.topic)
+    per_item = batch.cost.per_valid_item_usd if batch.cost is not None else None
+    cost_cell = "" if per_item is None else f"{per_item:.6f}"
     for q in questions:
         options = [text for _, text in q.choices]
         options += [""] * (width - len(options))
@@ -77,6 +85,8 @@ def to_csv(batch: Batch, questions: Sequence[Question]) -> bytes:
                 topic,
                 batch.config.difficulty.value,
                 "; ".join(w["rule"] for w in q.warnings),
+                q.tokens,
+                cost_cell,
             ]
         )
     return _utf8(out.getvalue())
