@@ -7,6 +7,7 @@ the order of registration is the order rules run and report in.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def sentences(text: str) -> list[str]:
     return _SENTENCE_END.split(text.strip())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def lead_in(stem: str) -> str:
     """The question itself: the last sentence with a "?", else the last sentence.
 
