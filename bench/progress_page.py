@@ -45,6 +45,7 @@ from _common import (
     wait_batch,
     wait_healthy,
 )
+
 from helpers.browser import CHROMIUM, CHROMIUM_ARGS
 
 CONCURRENCY = 64
@@ -116,9 +117,7 @@ def read_trace(raw: bytes) -> dict[str, Any]:
         elif e["name"] == "Layout":
             layouts.append((key, start, dur / 1000))  # type: ignore[arg-type]
     forced = [
-        took
-        for key, start, took in layouts
-        if any(a <= start < b for a, b in spans.get(key, []))
+        took for key, start, took in layouts if any(a <= start < b for a, b in spans.get(key, []))
     ]
     return {
         "tasks": len(tasks),
@@ -161,7 +160,11 @@ def main() -> None:
                     page.wait_for_selector("[data-connection=live]", timeout=15_000)
                     browser.start_tracing(
                         page=page,
-                        categories=["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline"],
+                        categories=[
+                            "toplevel",
+                            "devtools.timeline",
+                            "disabled-by-default-devtools.timeline",
+                        ],
                     )
                     started = time.time()
                     client.post(f"/api/generation/batch/{blocker}/cancel").raise_for_status()
@@ -214,8 +217,11 @@ def main() -> None:
             "long_task_ms": durations,
             "trace": trace,
             "caught_up_s": lag,
-            "goals_met": {"longest_task": met_task, "no_forced_layout": met_layout,
-                          "caught_up": met_lag},  # fmt: skip
+            "goals_met": {
+                "longest_task": met_task,
+                "no_forced_layout": met_layout,
+                "caught_up": met_lag,
+            },
             "machine": machine(),
         }
     )
