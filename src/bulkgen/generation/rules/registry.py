@@ -83,4 +83,8 @@ def lead_in(stem: str) -> str:
 
 def answer_text(item: GeneratedItem) -> str:
     """The text of the option the answer names (the item is well formed)."""
-    return next(option.text for option in item.options if option.key == item.answer)
+    answer = item.answer
+    for option in item.options:  # a loop, not next() over a generator: rules call it often
+        if option.key == answer:
+            return option.text
+    raise StopIteration  # as next() did: callers only ask of well-formed items
