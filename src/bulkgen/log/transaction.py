@@ -10,7 +10,9 @@ are appended in the same transaction, so they are published only after the commi
 
 from __future__ import annotations
 
+import functools
 import json
+from collections import namedtuple
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -20,6 +22,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from bulkgen.cost import BatchPrice
 from bulkgen.errors import NotFound
+from bulkgen.log.driver import (
+    Driver,
+    compiled,
+    execute,
+    execute_many,
+    fetch,
+    json_values,
+    sqlite_driver,
+)
 from bulkgen.log.items import ItemState
 from bulkgen.log.schema import batches, events, items
 from bulkgen.log.state import BatchState
@@ -54,7 +65,15 @@ _ITEM_COLUMNS = (
 )
 
 
-def state_of(row: Row[Any]) -> BatchState:
+#: On SQLite the batch row is read straight from the driver (:mod:`bulkgen.log.driver`):
+#: a tuple of every column in table order, read by name like SQLAlchemy's rows.
+_BatchRow = namedtuple("_BatchRow", [column.name for column in batches.c])  # type: ignore[misc]
+# The driver's statements take a list of ids or indices as one JSON parameter, so each
+# has one SQL text whatever the list's length.
+_LOCK_DRIVER = select(batches).where(batches.c.id.in_(json_values("ids"))).order_by(batches.c.id)
+
+
+def state_of(row: Row[Any] | Any) -> BatchState:
     """A locked batch row as the state a transaction changes."""
     return BatchState(
         id=row.id,
@@ -85,8 +104,13 @@ def state_of(row: Row[Any]) -> BatchState:
 async def lock(conn: AsyncConnection, batch_ids: list[str]) -> dict[str, BatchState]:
     """Lock the batch rows for this transaction; NotFound when a single batch is missing."""
     # In id order, so two transactions that lock the same batches cannot deadlock.
-    query = select(batches).where(batches.c.id.in_(batch_ids)).order_by(batches.c.id)
-    rows = await conn.execute(query.with_for_update())
+    driver = await sqlite_driver(conn)
+    if driver is not None:
+        sql, _ = compiled(_LOCK_DRIVER, conn.dialect)
+        rows: Any = map(_BatchRow._make, await fetch(driver, sql, [json.dumps(batch_ids)]))
+    else:
+        query = select(batches).where(batches.c.id.in_(batch_ids)).order_by(batches.c.id)
+        rows = await conn.execute(query.with_for_update())
     found = {row.id: state_of(row) for row in rows}
     missing = set(batch_ids) - set(found)
     if missing and len(batch_ids) == 1:
@@ -108,27 +132,52 @@ async def item_states(
 ) -> dict[int, ItemState]:
     """The items of a batch a write changes: by index, or all of one status."""
     columns = (*_ITEM_COLUMNS, items.c.error) if with_error else _ITEM_COLUMNS
-    query = select(*columns).where(items.c.batch_id == batch_id)
-    if indices is not None:
-        query = query.where(items.c.idx.in_(sorted(indices)))
-    if status is not None:
-        query = query.where(items.c.status == status.value)
-    rows = await conn.execute(query)
+    driver = await sqlite_driver(conn)
+    if driver is not None:
+        sql, _ = compiled(
+            _items_query(columns, indices is not None, status is not None), conn.dialect
+        )
+        params: list[Any] = [batch_id]
+        if indices is not None:
+            params.append(json.dumps(sorted(indices)))
+        if status is not None:
+            params.append(status.value)
+        rows: Any = await fetch(driver, sql, params)
+    else:
+        query = select(*columns).where(items.c.batch_id == batch_id)
+        if indices is not None:
+            query = query.where(items.c.idx.in_(sorted(indices)))
+        if status is not None:
+            query = query.where(items.c.status == status.value)
+        rows = await conn.execute(query)
     return {
-        row.idx: ItemState(
-            index=row.idx,
-            status=row.status,
-            attempts=row.attempts,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            error=row.error if with_error else None,
+        row[0]: ItemState(
+            index=row[0],
+            status=row[1],
+            attempts=row[2],
+            started_at=row[3],
+            finished_at=row[4],
+            error=row[5] if with_error else None,
         )
         for row in rows
     }
 
 
+@functools.cache
+def _items_query(columns: tuple[Any, ...], by_index: bool, by_status: bool) -> Any:
+    """The driver's statement of :func:`item_states`: the same columns, in that order;
+    parameters batch id, then the indices as JSON, then the status."""
+    query = select(*columns).where(items.c.batch_id == bindparam("batch_id"))
+    if by_index:
+        query = query.where(items.c.idx.in_(json_values("indices")))
+    if by_status:
+        query = query.where(items.c.status == bindparam("status"))
+    return query
+
+
 async def write_back(conn: AsyncConnection, states: dict[str, BatchState]) -> None:
     """Store what the transaction changed: items, new items, events, batch rows."""
+    driver = await sqlite_driver(conn)
     item_params = [
         _item_params(batch_id, item)
         for batch_id, state in states.items()
@@ -136,7 +185,7 @@ async def write_back(conn: AsyncConnection, states: dict[str, BatchState]) -> No
         if item.dirty
     ]
     if item_params:
-        await _execute_many(conn, _UPDATE_ITEM, item_params)
+        await _execute_many(conn, driver, _UPDATE_ITEM, item_params)
     new_items = [
         {"batch_id": batch_id, "idx": item.index, "status": item.status, "attempts": "[]"}
         for batch_id, state in states.items()
@@ -156,12 +205,26 @@ async def write_back(conn: AsyncConnection, states: dict[str, BatchState]) -> No
         for event in state.events
     ]
     if logged:
-        await _execute_many(conn, _INSERT_EVENT, logged)
+        await _execute_many(conn, driver, _INSERT_EVENT, logged)
     for batch_id, state in states.items():
         if state.events or state.changed or state.status is not state.initial_status:
-            await conn.execute(
-                update(batches).where(batches.c.id == batch_id).values(**_batch_values(state))
-            )
+            values = _batch_values(state)
+            if driver is not None:
+                sql, order = compiled(_update_batch(tuple(values)), conn.dialect)
+                values["b_id"] = batch_id
+                await execute(driver, sql, [values[name] for name in order])
+            else:
+                await conn.execute(update(batches).where(batches.c.id == batch_id).values(**values))
+
+
+@functools.cache
+def _update_batch(columns: tuple[str, ...]) -> Any:
+    """UPDATE of these columns of one batch row (parameter ``b_id``), for the driver."""
+    return (
+        update(batches)
+        .where(batches.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
 
 
 def _batch_values(state: BatchState) -> dict[str, Any]:
@@ -200,14 +263,20 @@ def _item_params(batch_id: str, item: ItemState) -> dict[str, Any]:
     }
 
 
-async def _execute_many(conn: AsyncConnection, statement: Any, rows: list[dict[str, Any]]) -> None:
+async def _execute_many(
+    conn: AsyncConnection, driver: Driver | None, statement: Any, rows: list[dict[str, Any]]
+) -> None:
     """executemany straight to the driver, skipping per-row parameter processing.
 
     On the hot path SQLAlchemy's per-row parameter handling costs more than SQLite's own
-    work; the statement is still compiled by SQLAlchemy for the connection's dialect.
+    work; the statement is still compiled by SQLAlchemy for the connection's dialect. On
+    SQLite it is one trip to the database thread (:mod:`bulkgen.log.driver`).
     """
     compiled = _compiled(statement, conn.dialect)
-    if compiled.positiontup is not None:
+    if driver is not None and compiled.positiontup is not None:
+        order = compiled.positiontup
+        await execute_many(driver, compiled.string, [tuple(row[k] for k in order) for row in rows])
+    elif compiled.positiontup is not None:
         order = compiled.positiontup
         await conn.exec_driver_sql(compiled.string, [tuple(row[k] for k in order) for row in rows])
     else:

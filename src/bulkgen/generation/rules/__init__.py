@@ -53,7 +53,7 @@ def validate_item(
     results: list[RuleResult] = []
     failed: set[str] = set()
     for rule, needs, check in _RUN_ORDER:
-        if needs & failed:
+        if failed and not failed.isdisjoint(needs):
             continue
         for message in check(item, context):
             failed.add(rule.id)

@@ -3,6 +3,7 @@ distractor) without the knowledge the item tests. They warn; the item still pass
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from bulkgen.generation.rules.registry import (
     quote,
     rule,
 )
-from bulkgen.generation.rules.words import content_words
+from bulkgen.generation.rules.words import TEXT_CACHE, content_stems, content_words
 from bulkgen.models import GeneratedItem, Option
 
 # The answer is "conspicuously longest" only when it beats the longest distractor both
@@ -76,18 +77,26 @@ def _distractors_not_absolute(item: GeneratedItem, _context: Context) -> Iterato
     for option in _distractors(item):
         if is_all_none(option.text):
             continue  # options.all_none_of_the_above reports it
-        terms = dict.fromkeys(
-            m.group().lower()
-            for m in _ABSOLUTE.finditer(option.text)
-            if not _DOSING.match(option.text, m.start())
-            and not _CLOSING_ONLY.match(option.text, m.start())
-            and not re.search(r"\bnot\s+$", option.text[: m.start()], re.IGNORECASE)
-        )
+        terms = _absolute_terms(option.text)
         if terms:
             listed = ", ".join(repr(term) for term in terms)
             yield f"distractor {option.key} uses the absolute term {listed}, a cue that it is wrong"
 
 
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _absolute_terms(text: str) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(
+            m.group().lower()
+            for m in _ABSOLUTE.finditer(text)
+            if not _DOSING.match(text, m.start())
+            and not _CLOSING_ONLY.match(text, m.start())
+            and not re.search(r"\bnot\s+$", text[: m.start()], re.IGNORECASE)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def _vowel_sound(text: str) -> bool:
     word = re.sub(r"^[^\w]+", "", text).split(maxsplit=1)[0] if text.strip() else ""
     lower = word.casefold()
@@ -100,6 +109,7 @@ def _vowel_sound(text: str) -> bool:
     return lower[:1] in ("a", "e", "i", "o", "u")
 
 
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def _plural(text: str) -> bool:
     words = re.findall(r"[^\W\d_]+", text.casefold())
     if not words:
@@ -157,7 +167,7 @@ def _no_clang_cue(item: GeneratedItem, context: Context) -> Iterator[str]:
     topic = frozenset(content_words(context.topic or ""))
     stem = content_words(item.stem, topic)
     key = content_words(answer_text(item), topic)
-    in_distractors = {stem for o in _distractors(item) for stem in content_words(o.text)}
+    in_distractors = frozenset().union(*(content_stems(o.text) for o in _distractors(item)))
     repeated = [
         word for stem_, word in key.items() if stem_ in stem and stem_ not in in_distractors
     ]
@@ -177,7 +187,7 @@ def _no_clang_cue(item: GeneratedItem, context: Context) -> Iterator[str]:
     needs=WELL_FORMED,
 )
 def _no_convergence(item: GeneratedItem, _context: Context) -> Iterator[str]:
-    terms = {option.key: set(content_words(option.text)) for option in item.options}
+    terms = {option.key: content_stems(option.text) for option in item.options}
     frequency = Counter(term for words in terms.values() for term in words)
 
     def score(key: str) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from itertools import combinations
 
 from bulkgen.generation.rules.registry import ERROR, WARNING, Context, quote, rule
+from bulkgen.generation.rules.words import TEXT_CACHE
 from bulkgen.models import GeneratedItem, Option
 
 ALL_NONE = re.compile(r"\b(?:all|none) of the (?:above|these|options)\b")
@@ -40,6 +41,7 @@ _ARTICLES = re.compile(r"\b(?:the|a|an)\b")
 _TOKEN = re.compile(r"[+-]?\d+(?:\.\d+)?|[+−-](?=[$€£¥])|[^\W_]+|[^\w\s.,;:()'\"-]")
 
 
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def is_all_none(text: str) -> bool:
     """True for "all of the above", "None of the above." and the like."""
     return bool(ALL_NONE.search(_NON_WORD.sub(" ", text.casefold())))
@@ -76,21 +78,26 @@ def _no_all_none_of_the_above(item: GeneratedItem, _context: Context) -> Iterato
 )
 def _no_combination_options(item: GeneratedItem, _context: Context) -> Iterator[str]:
     for option in item.options:
-        if _COMBINATION.search(" ".join(option.text.split())):
+        if _combines(option.text):
             yield (
                 f"option {option.key} ({quote(option.text)}) combines other options by letter; "
                 "write each option as one complete alternative (exports also shuffle options)"
             )
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _combines(text: str) -> bool:
+    return _COMBINATION.search(" ".join(text.split())) is not None
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def same_text(text: str) -> str:
     """An option's text with case, spacing and a final full stop ignored; signs and
     symbols kept, so "-1" and "+1" or "*/15 * * * *" and "15 * * * *" differ."""
     return " ".join(text.casefold().split()).rstrip(".")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def _canonical(text: str) -> str:
     """An option's wording with case, articles, spelling variants and plurals evened out;
     numbers keep their sign and decimal point ("2.7" is not "27"), symbols stay."""
@@ -133,13 +140,18 @@ def _no_near_duplicates(item: GeneratedItem, _context: Context) -> Iterator[str]
 )
 def _no_vague_frequency(item: GeneratedItem, _context: Context) -> Iterator[str]:
     for option in _options(item):
-        terms = dict.fromkeys(m.group().lower() for m in _VAGUE.finditer(option.text))
+        terms = _vague_terms(option.text)
         if terms:
             listed = ", ".join(repr(term) for term in terms)
             yield (
                 f"option {option.key} uses the vague frequency term {listed}; experts read such "
                 "words differently, so state the fact without it"
             )
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def _vague_terms(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.group().lower() for m in _VAGUE.finditer(text)))
 
 
 def _options(item: GeneratedItem) -> list[Option]:

@@ -9,6 +9,7 @@ so a list of single values ("-90 mV", "-70 mV", "0 mV") never does.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from bulkgen.generation.rules.registry import ERROR, Context, quote, rule
+from bulkgen.generation.rules.words import TEXT_CACHE
 from bulkgen.models import GeneratedItem
 
 _NUMBER = r"[-−]?\d+(?:[.,]\d+)?"
@@ -75,6 +77,7 @@ def _number(text: str) -> float:
     return float(text.replace("−", "-").replace(",", "."))
 
 
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def interval(text: str) -> Interval | None:
     """The numeric interval an option states, if any."""
     if not _DIGIT.search(text):
@@ -128,6 +131,7 @@ _NOT_UNITS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def unit(text: str) -> str:
     """The unit an option's number is given in ("mg", "µm", "%"), or "" when none."""
     words = [w for w in _UNIT_WORD.findall(text.casefold()) if w not in _NOT_UNITS]

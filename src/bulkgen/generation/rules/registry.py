@@ -7,6 +7,7 @@ the order of registration is the order rules run and report in.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def sentences(text: str) -> list[str]:
     return _SENTENCE_END.split(text.strip())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def lead_in(stem: str) -> str:
     """The question itself: the last sentence with a "?", else the last sentence.
 
@@ -81,4 +83,8 @@ def lead_in(stem: str) -> str:
 
 def answer_text(item: GeneratedItem) -> str:
     """The text of the option the answer names (the item is well formed)."""
-    return next(option.text for option in item.options if option.key == item.answer)
+    answer = item.answer
+    for option in item.options:  # a loop, not next() over a generator: rules call it often
+        if option.key == answer:
+            return option.text
+    raise StopIteration  # as next() did: callers only ask of well-formed items

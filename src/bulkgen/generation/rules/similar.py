@@ -117,8 +117,12 @@ class Normalised:
         return len(self.elements)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(stem: str) -> Normalised:
-    """The content words of a stem; the question is its last sentence with a "?"."""
+    """The content words of a stem; the question is its last sentence with a "?".
+
+    Cached: a batch asks about a bank of questions and may repeat one; the result is
+    never changed by its readers."""
     text = _TAG.sub(r" \1 ", stem) if "<" in stem else stem
     parts = [part for part in _SENTENCE_END.split(text.strip()) if part]
     asking = [i for i, part in enumerate(parts) if "?" in part]

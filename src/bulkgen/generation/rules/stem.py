@@ -69,12 +69,16 @@ def _stem_asks(item: GeneratedItem, _context: Context) -> Iterator[str]:
     )
 
 
-def _question_negatives(item: GeneratedItem, context: Context) -> Iterator[str]:
-    question = lead_in(item.stem)
-    if context.topic:
-        question = _topic_pattern(context.topic).sub(" ", question)
-    for match in _NEGATIVE.finditer(question):
-        yield match.group()
+def _question_negatives(item: GeneratedItem, context: Context) -> tuple[str, ...]:
+    return _negatives(item.stem, context.topic)
+
+
+@lru_cache(maxsize=1 << 16)
+def _negatives(stem: str, topic: str | None) -> tuple[str, ...]:
+    question = lead_in(stem)
+    if topic:
+        question = _topic_pattern(topic).sub(" ", question)
+    return tuple(match.group() for match in _NEGATIVE.finditer(question))
 
 
 @lru_cache(maxsize=256)

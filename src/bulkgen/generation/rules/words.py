@@ -37,10 +37,24 @@ def stem_of(word: str) -> str:
 
 def content_words(text: str, ignore: frozenset[str] = frozenset()) -> dict[str, str]:
     """The text's content words by stem (first spelling kept), skipping ``ignore`` stems."""
+    if not ignore:
+        return dict(_content_words(text))
     return {stem: word for stem, word in _content_words(text) if stem not in ignore}
 
 
-@functools.lru_cache(maxsize=1024)
+#: Texts whose words are kept: a batch's stems and options (a few words each, so ~64k
+#: entries cost a few MB); smaller, a long batch cycles through its bank and every
+#: lookup misses.
+TEXT_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
+def content_stems(text: str) -> frozenset[str]:
+    """The stems of the text's content words (what the convergence rule compares)."""
+    return frozenset(stem for stem, _ in _content_words(text))
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE)
 def _content_words(text: str) -> tuple[tuple[str, str], ...]:
     """(stem, first spelling) of each content word, in order; several rules read the same
     stem and options, so each text is split once."""

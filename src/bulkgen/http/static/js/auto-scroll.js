@@ -21,6 +21,8 @@ export class AutoScroll {
     this.onChange = onChange;
     this.canResumeAtBottom = canResumeAtBottom;
     this.lastTop = scroller.scrollTop;
+    /** A scroll event is expected from stick(), not from the user. */
+    this.sticking = false;
     scroller.addEventListener("wheel", (event) => {
       if (event.deltaY < 0) this.pause();
     }, { passive: true });
@@ -28,8 +30,12 @@ export class AutoScroll {
       if (UP_KEYS.has(event.key)) this.pause();
     });
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
-    // A narrower window or an expanded row changes the heights: stay at the bottom.
-    new ResizeObserver(() => this.stick()).observe(scroller);
+    // New rows, a narrower window or an expanded row change the heights: stay at the
+    // bottom. A resize observer runs after the browser's own layout, so following costs
+    // no layout of its own; reading the height right after adding rows would force one.
+    const sizes = new ResizeObserver(() => this.stick());
+    sizes.observe(scroller);
+    for (const child of scroller.children) sizes.observe(child);
   }
 
   /** Whether the feed shows its last row. */
@@ -39,6 +45,13 @@ export class AutoScroll {
   }
 
   onScroll() {
+    if (this.sticking && this.following) {
+      // The scroll stick() made: nothing to decide, and reading the position now would
+      // lay out the rows a burst has just changed.
+      this.sticking = false;
+      return;
+    }
+    this.sticking = false;
     const top = this.scroller.scrollTop;
     const movedUp = top < this.lastTop - 1;
     const movedDown = top > this.lastTop + 1;
@@ -60,10 +73,17 @@ export class AutoScroll {
     this.stick();
   }
 
-  /** Scroll to the bottom when following (after rows changed). */
+  /**
+   * Scroll to the bottom when following. Called once layout is done (the resize
+   * observer) or on a user's action; rows changing need no call.
+   */
   stick() {
     if (!this.following) return;
-    this.scroller.scrollTop = this.scroller.scrollHeight;
+    const { scrollHeight, clientHeight } = this.scroller;
+    const bottom = Math.max(0, scrollHeight - clientHeight);
+    if (Math.abs(bottom - this.lastTop) <= 1) return;
+    this.sticking = true;
+    this.scroller.scrollTop = bottom;
     this.lastTop = this.scroller.scrollTop;
   }
 

@@ -125,7 +125,7 @@ export class FeedWindow {
     }
     if (fresh.size > 0) this.insert([...fresh.values()]);
     this.showControls();
-    this.scroll.stick();
+    // No stick() here: the scroller's resize observer follows the new rows after layout.
   }
 
   /**

@@ -65,9 +65,15 @@ export function formatPercent(percent) {
  */
 export function formatRate(perMinute) {
   if (perMinute === null || !Number.isFinite(perMinute)) return "—";
-  const shown = perMinute >= 100 ? Math.round(perMinute).toLocaleString("en") : perMinute.toFixed(1);
+  const shown = perMinute >= 100 ? NUMBERS.format(Math.round(perMinute)) : perMinute.toFixed(1);
   return `${shown} items/min`;
 }
+
+/**
+ * One formatter for every count and rate: `toLocaleString` builds a new one per call,
+ * which made number formatting the largest cost of a busy progress page.
+ */
+const NUMBERS = new Intl.NumberFormat("en");
 
 /**
  * A count with thousands separators: "10,000".
@@ -75,7 +81,7 @@ export function formatRate(perMinute) {
  * @returns {string}
  */
 export function formatCount(value) {
-  return value.toLocaleString("en");
+  return value < 1000 && value >= 0 && Number.isInteger(value) ? String(value) : NUMBERS.format(value);
 }
 
 /**
