@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bulkgen import metrics
@@ -19,6 +19,7 @@ from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
 from bulkgen.generation.workers import Workers
 from bulkgen.live import FeedHub, batches_frames, viewer_frames
+from bulkgen.live.direct import Sink, follow
 from bulkgen.live.limits import MIN_STREAMS, StreamLimits, default_stream_cap
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.log.faults import DatabaseFile
@@ -205,11 +206,10 @@ class Services:
 
     # -- streams -------------------------------------------------------------------------
 
-    async def stream(
-        self, owner: str, batch_id: str, cursor: int | None
-    ) -> AsyncIterator[bytes] | None:
-        """The frames of the batch's SSE stream from ``cursor`` (None: from a snapshot);
-        None when the cursor is at the end of a finished batch (nothing will follow)."""
+    async def stream(self, owner: str, batch_id: str, cursor: int | None) -> LiveStream | None:
+        """The batch's SSE stream from ``cursor`` (None: from a snapshot), admitted for
+        ``owner``; None when the cursor is at the end of a finished batch (nothing will
+        follow)."""
         record = await self.store.get_batch(batch_id, owner)
         if cursor is not None and cursor >= record.last_seq:
             if record.status.finished:
@@ -220,15 +220,7 @@ class Services:
                     f"(last event id {record.last_seq})"
                 )
         self.streams.admit(owner)
-        frames = viewer_frames(
-            self.hub,
-            self.store,
-            batch_id,
-            cursor,
-            retry_ms=self.settings.sse_retry_ms,
-            heartbeat=self.settings.heartbeat_seconds,
-        )
-        return self.streams.held(owner, frames)
+        return LiveStream(self, owner, batch_id, cursor)
 
     async def stream_batches(self, owner: str, batch_ids: list[str]) -> AsyncIterator[bytes] | None:
         """``batches.progress`` frames for several of the owner's batches; None when all
@@ -285,3 +277,41 @@ class Services:
         await self.log.requeue_failed(batch_id, reason)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)
+
+
+class LiveStream:
+    """One admitted viewer's stream of a batch: sent either as frames an ASGI response
+    iterates, or by :func:`bulkgen.live.direct.follow` onto a connection the feed writes
+    to. Exactly one of the two is used; either releases the admission when it ends."""
+
+    def __init__(self, services: Services, owner: str, batch_id: str, cursor: int | None):
+        self._services = services
+        self._owner = owner
+        self._batch_id = batch_id
+        self._cursor = cursor
+
+    def frames(self) -> AsyncIterator[bytes]:
+        services = self._services
+        frames = viewer_frames(
+            services.hub,
+            services.store,
+            self._batch_id,
+            self._cursor,
+            retry_ms=services.settings.sse_retry_ms,
+            heartbeat=services.settings.heartbeat_seconds,
+        )
+        return services.streams.held(self._owner, frames)
+
+    async def follow(self, write: Callable[[bytes], Awaitable[None]], sink: Sink) -> None:
+        services = self._services
+        with services.streams.holding(self._owner):
+            await follow(
+                services.hub,
+                services.store,
+                self._batch_id,
+                self._cursor,
+                write,
+                sink,
+                retry_ms=services.settings.sse_retry_ms,
+                heartbeat=services.settings.heartbeat_seconds,
+            )

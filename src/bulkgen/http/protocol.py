@@ -13,20 +13,26 @@ connection of :class:`GuardedProtocol`:
 - whose socket accepts nothing for ``send_timeout_seconds`` while a response waits to be
   written, is dropped. A live viewer dropped so reconnects with its cursor and misses
   nothing; a viewer that stopped reading no longer holds memory or delays a shutdown.
+
+A request's scope also carries ``extensions["bulkgen.body"]``: a factory of the
+:class:`DirectBody` through which a live stream's feed writes to the connection without
+an ASGI message per write (:mod:`bulkgen.live.direct`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from bulkgen.live.limits import RETRY_AFTER_SECONDS
 
-__all__ = ["EdgeLimits", "GuardedProtocol", "guarded_protocol"]
+__all__ = ["DirectBody", "EdgeLimits", "GuardedProtocol", "guarded_protocol"]
 
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
@@ -74,6 +80,42 @@ _BUSY = _answer(
 )
 
 
+class DirectBody:
+    """The body of one streaming response, written to its transport between the ASGI
+    messages that start and end it (a :class:`bulkgen.live.direct.Sink`)."""
+
+    __slots__ = ("_cycle", "_on_lost", "_protocol")
+
+    def __init__(self, protocol: GuardedProtocol, cycle: RequestResponseCycle) -> None:
+        self._protocol = protocol
+        self._cycle = cycle
+        self._on_lost: list[Callable[[], None]] = []
+        protocol.direct = self
+
+    @property
+    def lost(self) -> bool:
+        cycle = self._cycle
+        return cycle.disconnected or cycle.response_complete or cycle.transport.is_closing()
+
+    def write(self, chunk: bytes, framed: bytes) -> bool:
+        cycle = self._cycle
+        if self._protocol.flow.write_paused or self.lost or not cycle.response_started:
+            return False
+        cycle.transport.write(framed if cycle.chunked_encoding else chunk)
+        return True
+
+    async def drain(self) -> None:
+        await self._protocol.flow.drain()
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        self._on_lost.append(callback)
+
+    def connection_lost(self) -> None:
+        callbacks, self._on_lost = self._on_lost, []
+        for callback in callbacks:
+            callback()
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """:class:`HttpToolsProtocol` with the limits of :class:`EdgeLimits`."""
 
@@ -87,6 +129,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._discarding = False  # an answer was sent before the request was read
         self._head_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
+        self.direct: DirectBody | None = None
 
     # -- connections --------------------------------------------------------------------
 
@@ -99,6 +142,8 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
         super().connection_lost(exc)
+        if self.direct is not None:
+            self.direct.connection_lost()
 
     # -- request heads -------------------------------------------------------------------
 
@@ -128,7 +173,11 @@ class GuardedProtocol(HttpToolsProtocol):
             self._head_timer.cancel()
             self._head_timer = None
         if self._header_size <= self.limits.max_header_bytes:
+            scope = self.scope
             super().on_headers_complete()
+            if self.cycle is not None and self.cycle.scope is scope:
+                extensions: dict[str, Any] = scope.setdefault("extensions", {})
+                extensions["bulkgen.body"] = partial(DirectBody, self, self.cycle)
             return
         app = self.app
         self.app = _answer(431, self._too_long())

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from bulkgen.events import BatchProgress, dump, progress_event
 from bulkgen.live.sse import encode_event, encode_logged
@@ -28,6 +29,9 @@ from bulkgen.log import Bus, Store
 from bulkgen.metrics import events_followed
 from bulkgen.models import BatchStatus, ProgressSnapshot
 from bulkgen.progress import ProgressState
+
+if TYPE_CHECKING:
+    from bulkgen.live.direct import DirectViewer, Push
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,8 @@ class BatchFeed:
         self._task: asyncio.Task[None] | None = None
         self.closed = False
         self.viewers = 0
+        #: Viewers that kept up: written to by :meth:`_notify` (see bulkgen.live.direct).
+        self.attached: set[DirectViewer] = set()
 
     @property
     def low(self) -> int:
@@ -182,6 +188,12 @@ class BatchFeed:
     def _notify(self) -> None:
         tick, self._tick = self._tick, asyncio.Event()
         tick.set()
+        if self.attached:
+            # One pass writes every attached viewer; those at one cursor share the bytes.
+            pushes: dict[tuple[int, int], Push] = {}
+            now = time.monotonic()
+            for viewer in list(self.attached):
+                viewer.push(self, pushes, now)
 
 
 class FeedHub:
