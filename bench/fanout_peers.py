@@ -385,9 +385,8 @@ def main() -> None:
     )
     print(report(rows))
     info = machine()
-    print(
-        f"\nmachine: {info['cpus']} cores, load average (1 min) at the end {info['loadavg_1m_at_end']}"
-    )
+    load = info["loadavg_1m_at_end"]
+    print(f"\nmachine: {info['cpus']} cores, load average (1 min) at the end {load}")
     emit_json({"bench": "fanout_peers", "rows": rows, "skipped": skipped, "machine": info})
 
 
