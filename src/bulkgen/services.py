@@ -210,15 +210,27 @@ class Services:
         """The batch's SSE stream from ``cursor`` (None: from a snapshot), admitted for
         ``owner``; None when the cursor is at the end of a finished batch (nothing will
         follow)."""
-        record = await self.store.get_batch(batch_id, owner)
-        if cursor is not None and cursor >= record.last_seq:
-            if record.status.finished:
-                return None
-            if cursor > record.last_seq:
-                raise InvalidCursor(
-                    f"event id {cursor} is past the end of the batch's log "
-                    f"(last event id {record.last_seq})"
-                )
+        feed = self.hub.current(batch_id)
+        # A batch watched here, by a user the store already let see it, with a cursor
+        # inside what the feed read: nothing the store would say differently, so a
+        # crowd joining a batch costs no query each.
+        known = feed is not None and owner in feed.owners and not feed.closed
+        inside = feed is not None and (
+            cursor is None or cursor < feed.high or (cursor == feed.high and not feed.finished)
+        )
+        if not (known and inside):
+            record = await self.store.get_batch(batch_id, owner)
+            if cursor is not None and cursor >= record.last_seq:
+                if record.status.finished:
+                    return None
+                if cursor > record.last_seq:
+                    raise InvalidCursor(
+                        f"event id {cursor} is past the end of the batch's log "
+                        f"(last event id {record.last_seq})"
+                    )
+            feed = self.hub.current(batch_id)
+            if feed is not None:
+                feed.owners.add(owner)
         self.streams.admit(owner)
         return LiveStream(self, owner, batch_id, cursor)
 

@@ -11,7 +11,7 @@ from bulkgen.services import Services
 MAX_USER_ID = 100
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -19,8 +19,11 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def current_owner(request: Request, services: ServicesDep) -> str:
+async def current_owner(request: Request, services: ServicesDep) -> str:
     """The user every read and write of this request is scoped to.
+
+    Both dependencies are ``async``: FastAPI runs a plain function in a worker thread,
+    two thread hops on every request for a few attribute reads.
 
     With ``user_header`` set, a trusted reverse proxy names the signed-in user; without
     it, bulkgen runs as the single local user.

@@ -83,6 +83,8 @@ class BatchFeed:
         self.viewers = 0
         #: Viewers that kept up: written to by :meth:`_notify` (see bulkgen.live.direct).
         self.attached: set[DirectViewer] = set()
+        #: Users the store confirmed may see this batch (a batch's owner never changes).
+        self.owners: set[str] = set()
 
     @property
     def low(self) -> int:
@@ -260,6 +262,10 @@ class FeedHub:
         self._feeds[batch_id] = feed
         future.set_result(feed)
         return feed
+
+    def current(self, batch_id: str) -> BatchFeed | None:
+        """The batch's feed if someone watches it in this process."""
+        return self._feeds.get(batch_id)
 
     def close(self) -> None:
         """End every live stream (server shutdown); browsers reconnect elsewhere or later."""
