@@ -8,6 +8,7 @@ goes through the :class:`~bulkgen.log.EventLog`, which commits and then wakes vi
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +24,7 @@ from bulkgen.live.direct import Sink, follow
 from bulkgen.live.limits import MIN_STREAMS, StreamLimits, default_stream_cap
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.log.faults import DatabaseFile
+from bulkgen.metrics import SSE_VIEWERS
 from bulkgen.models import Batch, BatchConfig, BatchStatus, Item, ItemStatus, Page, from_epoch
 from bulkgen.quotas import Quotas, QuotaView
 from bulkgen.settings import Settings
@@ -60,6 +62,10 @@ class Services:
     workers: Workers | None = None
     streams: StreamLimits = field(default_factory=lambda: StreamLimits(MIN_STREAMS, 1))
     quotas: Quotas | None = None
+    #: Reads of a batch row for new viewers, shared by the viewers that arrive meanwhile.
+    _joining: dict[tuple[str, str], asyncio.Future[BatchRecord]] = field(
+        default_factory=dict, init=False
+    )
 
     @classmethod
     async def start(
@@ -219,7 +225,7 @@ class Services:
             cursor is None or cursor < feed.high or (cursor == feed.high and not feed.finished)
         )
         if not (known and inside):
-            record = await self.store.get_batch(batch_id, owner)
+            record = await self._batch_for_viewer(batch_id, owner)
             if cursor is not None and cursor >= record.last_seq:
                 if record.status.finished:
                     return None
@@ -233,6 +239,26 @@ class Services:
                 feed.owners.add(owner)
         self.streams.admit(owner)
         return LiveStream(self, owner, batch_id, cursor)
+
+    async def _batch_for_viewer(self, batch_id: str, owner: str) -> BatchRecord:
+        """The batch row, read once for the viewers who ask at the same time (a crowd
+        opening one batch's page would otherwise queue a read each for the database)."""
+        key = (batch_id, owner)
+        pending = self._joining.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[BatchRecord] = asyncio.get_running_loop().create_future()
+        self._joining[key] = future
+        try:
+            record = await self.store.get_batch(batch_id, owner)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here so a lone failure is not reported twice
+            raise
+        finally:
+            del self._joining[key]
+        future.set_result(record)
+        return record
 
     async def stream_batches(self, owner: str, batch_ids: list[str]) -> AsyncIterator[bytes] | None:
         """``batches.progress`` frames for several of the owner's batches; None when all
@@ -314,16 +340,24 @@ class LiveStream:
         )
         return services.streams.held(self._owner, frames)
 
-    async def follow(self, write: Callable[[bytes], Awaitable[None]], sink: Sink) -> None:
+    async def follow(self, write: Callable[[bytes], Awaitable[None]], sink: Sink) -> bool:
+        """Start the stream on ``sink``'s connection; True when it was handed off (it
+        goes on without the caller), False when it is over and the caller ends it."""
         services = self._services
-        with services.streams.holding(self._owner):
-            await follow(
-                services.hub,
-                services.store,
-                self._batch_id,
-                self._cursor,
-                write,
-                sink,
-                retry_ms=services.settings.sse_retry_ms,
-                heartbeat=services.settings.heartbeat_seconds,
-            )
+        SSE_VIEWERS.inc()
+
+        def end() -> None:
+            SSE_VIEWERS.dec()
+            services.streams.release(self._owner)
+
+        return await follow(
+            services.hub,
+            services.store,
+            self._batch_id,
+            self._cursor,
+            write,
+            sink,
+            retry_ms=services.settings.sse_retry_ms,
+            heartbeat=services.settings.heartbeat_seconds,
+            end=end,
+        )

@@ -81,21 +81,25 @@ _BUSY = _answer(
 
 
 class DirectBody:
-    """The body of one streaming response, written to its transport between the ASGI
-    messages that start and end it (a :class:`bulkgen.live.direct.Sink`)."""
+    """The body of one streaming response, written to its transport without ASGI
+    messages (a :class:`bulkgen.live.direct.Sink`). Once handed off, the request's ASGI
+    task may end: for uvicorn the exchange is complete, and the body goes on until
+    :meth:`finish` writes its last chunk."""
 
-    __slots__ = ("_cycle", "_on_lost", "_protocol")
+    __slots__ = ("_cycle", "_on_lost", "_protocol", "streaming")
 
     def __init__(self, protocol: GuardedProtocol, cycle: RequestResponseCycle) -> None:
         self._protocol = protocol
         self._cycle = cycle
         self._on_lost: list[Callable[[], None]] = []
+        self.streaming = False  # handed off and not finished
         protocol.direct = self
 
     @property
     def lost(self) -> bool:
         cycle = self._cycle
-        return cycle.disconnected or cycle.response_complete or cycle.transport.is_closing()
+        done = cycle.response_complete and not self.streaming
+        return cycle.disconnected or done or cycle.transport.is_closing()
 
     def write(self, chunk: bytes, framed: bytes) -> bool:
         cycle = self._cycle
@@ -110,7 +114,38 @@ class DirectBody:
     def on_lost(self, callback: Callable[[], None]) -> None:
         self._on_lost.append(callback)
 
+    def hand_off(self) -> bool:
+        cycle = self._cycle
+        if self.lost or not cycle.response_started or not cycle.chunked_encoding:
+            return False
+        # What uvicorn's cycle does on the last body message, but the last chunk: the
+        # request's task may return, the connection stays this stream's.
+        cycle.response_complete = True
+        cycle.message_event.set()
+        self.streaming = True
+        task = asyncio.current_task()
+        if task is not None:
+            # The request's scope holds what the framework kept for the request (its
+            # exit stacks, the route, the request state): nothing the stream needs.
+            scope: dict[str, Any] = cycle.scope  # type: ignore[assignment]
+            task.add_done_callback(lambda _task: scope.clear())
+        return True
+
+    def finish(self) -> None:
+        if not self.streaming:
+            return
+        self.streaming = False
+        cycle, protocol = self._cycle, self._protocol
+        if cycle.disconnected or cycle.transport.is_closing():
+            return
+        cycle.transport.write(b"0\r\n\r\n")
+        if cycle.keep_alive:
+            protocol.on_response_complete()
+        else:
+            cycle.transport.close()
+
     def connection_lost(self) -> None:
+        self.streaming = False
         callbacks, self._on_lost = self._on_lost, []
         for callback in callbacks:
             callback()
@@ -148,8 +183,8 @@ class GuardedProtocol(HttpToolsProtocol):
     # -- request heads -------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self._discarding:
-            return
+        if self._discarding or (self.direct is not None and self.direct.streaming):
+            return  # nothing more is read from a client while its stream goes on
         if self._in_head and self._head_timer is None:
             self._start_head_timer()  # the next request of a kept-alive connection
         super().data_received(data)

@@ -70,8 +70,8 @@ class DirectStreamResponse(Response):
         async def write(chunk: bytes) -> None:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
-        await self._stream.follow(write, self._sink)
-        if not self._sink.lost:
+        handed_off = await self._stream.follow(write, self._sink)
+        if not handed_off and not self._sink.lost:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

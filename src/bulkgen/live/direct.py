@@ -1,22 +1,21 @@
-"""Viewers written to by the feed itself: no wake-up, no task step per viewer and event.
+"""Viewers written to by the feed itself: no task and no wake-up per viewer and event.
 
 A viewer that has caught up with its batch's feed is *attached* to it: when the feed
 gains frames, it writes them to every attached viewer's connection in one pass
 (:meth:`BatchFeed._notify` → :meth:`DirectViewer.push`), the same bytes and the same
-HTTP chunk for every viewer at the same cursor. The viewer's own coroutine sleeps on one
-future meanwhile and only runs again to end the stream, or to catch up through ordinary
-awaited writes when it fell behind::
+HTTP chunk for every viewer at the same cursor. Once attached, the request's ASGI task
+ends (the connection carries on, :meth:`Sink.hand_off`): a quiet viewer is a few objects
+and a socket, not a task with a stack of coroutines. A task runs again only to catch up
+when the viewer fell behind::
 
-    retry: and the start (snapshot, or events after the cursor), awaited writes
-    loop:
-      behind the feed's ring   → a page from the store, awaited write
-      behind the feed's high   → the ring's frames, awaited write
-      caught up                → attach; sleep until detached:
-                                   END   the batch finished (batch.complete written) or the
-                                         server shuts down → end the stream
-                                   LOST  the client went away → stop
-                                   BEHIND the connection took no more (its buffer is full)
-                                         → wait until it drains, catch up, attach again
+    request task: retry: and the start (snapshot, or events after the cursor), caught up
+                  with awaited writes → attach, hand the connection off, return
+    feed pass:    frames written to each attached viewer, then for one that is
+                    END    at the end of a finished batch (or the server shuts down)
+                           → the last chunk, the exchange is complete
+                    LOST   gone (the client left) → forgotten
+                    BEHIND its connection took no more (buffer full)
+                           → a task waits until it drains, catches up, attaches again
 
 Heartbeats of an attached viewer come from one timer per viewer that fires once per
 heartbeat period and writes a comment only when nothing else went out meanwhile.
@@ -26,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 _CATCH_UP_PAGE = 500
 _HEARTBEAT = encode_comment("heartbeat")
+_HEARTBEAT_CHUNK = b"%x\r\n%b\r\n" % (len(_HEARTBEAT), _HEARTBEAT)
+log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
@@ -62,6 +64,14 @@ class Sink(Protocol):
         """Call ``callback`` once when the client goes away."""
         ...
 
+    def hand_off(self) -> bool:
+        """Let the request's task end while the response goes on; False if it cannot."""
+        ...
+
+    def finish(self) -> None:
+        """End the response of a handed-off connection (the last chunk)."""
+        ...
+
 
 class Detached(enum.Enum):
     END = "end"
@@ -79,42 +89,114 @@ Push = tuple[bytes, bytes, int, int, bool]
 
 
 class DirectViewer:
-    """One attached viewer's place in the feed and the future its coroutine waits on."""
+    """One viewer of a batch's stream: its place in the feed and what ends it."""
 
-    __slots__ = ("_heartbeat", "_timer", "_waiter", "cursor", "last_write", "sent_progress", "sink")
+    __slots__ = (
+        "_end",
+        "_heartbeat",
+        "_timer",
+        "_write",
+        "cursor",
+        "feed",
+        "handed_off",
+        "last_write",
+        "sent_progress",
+        "sink",
+        "store",
+    )
 
-    def __init__(self, sink: Sink, cursor: int, sent_progress: int, heartbeat: float) -> None:
+    def __init__(
+        self,
+        feed: BatchFeed,
+        store: Store,
+        sink: Sink,
+        cursor: int,
+        sent_progress: int,
+        heartbeat: float,
+        end: Callable[[], None],
+    ) -> None:
+        self.feed = feed
+        self.store = store
         self.sink = sink
         self.cursor = cursor
         self.sent_progress = sent_progress
         self.last_write = time.monotonic()
+        self.handed_off = False
         self._heartbeat = heartbeat
-        self._waiter: asyncio.Future[Detached] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._end: Callable[[], None] | None = end
 
-    def attach(self, feed: BatchFeed) -> asyncio.Future[Detached]:
+    async def catch_up(self, write: Callable[[bytes], Awaitable[None]]) -> bool:
+        """Send what the viewer lacks with awaited writes; True at the end of the stream."""
+        feed = self.feed
+        while not feed.closed and not self.sink.lost:
+            if self.cursor < feed.low:
+                page = await self.store.read_events(
+                    feed.batch_id, after=self.cursor, upto=feed.high, limit=_CATCH_UP_PAGE
+                )
+                self.cursor = page[-1].seq if page else feed.high
+                await write(b"".join(encode_logged(e.seq, e.type, e.data) for e in page))
+                continue
+            chunk, _framed, cursor, sent, end = _next_push(feed, self.cursor, self.sent_progress)
+            if chunk:
+                self.cursor, self.sent_progress = cursor, sent
+                self.last_write = time.monotonic()
+                await write(chunk)
+                continue
+            return end
+        return True
+
+    def attach(self) -> None:
         loop = asyncio.get_running_loop()
-        self._waiter = loop.create_future()
-        feed.attached.add(self)
-        self._timer = loop.call_at(loop.time() + self._quiet_left(), self._beat, feed)
-        return self._waiter
+        self.feed.attached.add(self)
+        self._timer = loop.call_at(loop.time() + self._quiet_left(), self._beat)
 
-    def detach(self, feed: BatchFeed, why: Detached) -> None:
-        feed.attached.discard(self)
+    def detach(self, why: Detached) -> None:
+        self.feed.attached.discard(self)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(why)
-        self._waiter = None
+        if why is Detached.BEHIND and not self.sink.lost:
+            task = asyncio.get_running_loop().create_task(self._resume())
+            _resuming.add(task)
+            task.add_done_callback(_resuming.discard)
+            return
+        if why is Detached.END and self.handed_off and not self.sink.lost:
+            self.sink.finish()
+        self.ended()
 
-    def push(self, feed: BatchFeed, pushes: dict[tuple[int, int], Push], now: float) -> None:
+    def ended(self) -> None:
+        """Leave the feed and release the stream, once."""
+        end, self._end = self._end, None
+        if end is not None:
+            end()
+
+    async def _resume(self) -> None:
+        try:
+            await self.sink.drain()
+            if await self.catch_up(self._write_direct):
+                self.detach(Detached.END)
+            else:
+                self.attach()
+        except Exception:
+            log.exception("a live stream of batch %s failed", self.feed.batch_id)
+            self.ended()
+
+    async def _write_direct(self, chunk: bytes) -> None:
+        framed = http_chunk(chunk)
+        while chunk and not self.sink.write(chunk, framed):
+            if self.sink.lost:
+                return
+            await self.sink.drain()
+
+    def push(self, pushes: dict[tuple[int, int], Push], now: float) -> None:
         """Write what the feed gained since this viewer's cursor (see the module's doc)."""
+        feed = self.feed
         if feed.closed:
-            self.detach(feed, Detached.END)
+            self.detach(Detached.END)
             return
         if self.cursor < feed.low:
-            self.detach(feed, Detached.BEHIND)
+            self.detach(Detached.BEHIND)
             return
         key = (self.cursor, self.sent_progress)
         push = pushes.get(key)
@@ -123,26 +205,28 @@ class DirectViewer:
         chunk, framed, cursor, sent, end = push
         if chunk:
             if not self.sink.write(chunk, framed):
-                self.detach(feed, Detached.LOST if self.sink.lost else Detached.BEHIND)
+                self.detach(Detached.LOST if self.sink.lost else Detached.BEHIND)
                 return
             self.cursor, self.sent_progress, self.last_write = cursor, sent, now
         if end:
-            self.detach(feed, Detached.END)
+            self.detach(Detached.END)
 
     def _quiet_left(self) -> float:
         return max(0.0, self._heartbeat - (time.monotonic() - self.last_write))
 
-    def _beat(self, feed: BatchFeed) -> None:
+    def _beat(self) -> None:
         self._timer = None
-        if self._waiter is None:
-            return
         if self._quiet_left() <= 0:
-            if not self.sink.write(_HEARTBEAT, http_chunk(_HEARTBEAT)):
-                self.detach(feed, Detached.LOST if self.sink.lost else Detached.BEHIND)
+            if not self.sink.write(_HEARTBEAT, _HEARTBEAT_CHUNK):
+                self.detach(Detached.LOST if self.sink.lost else Detached.BEHIND)
                 return
             self.last_write = time.monotonic()
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_at(loop.time() + self._quiet_left(), self._beat, feed)
+        self._timer = loop.call_at(loop.time() + self._quiet_left(), self._beat)
+
+
+#: Catch-up tasks of handed-off viewers (held so they are not collected while they run).
+_resuming: set[asyncio.Task[None]] = set()
 
 
 def _next_push(feed: BatchFeed, cursor: int, sent_progress: int) -> Push:
@@ -167,42 +251,49 @@ async def follow(
     *,
     retry_ms: int,
     heartbeat: float,
-) -> None:
-    """Send one viewer its stream from ``cursor`` (or a snapshot) to the end: ``write``
-    awaits the connection, ``sink`` is written to by the feed while the viewer keeps up."""
+    end: Callable[[], None],
+) -> bool:
+    """Start one viewer's stream from ``cursor`` (or a snapshot) with ``write`` (awaited,
+    the request's own writes), then attach it to the feed and hand the connection off.
+
+    True when the stream was handed off: it goes on without the caller, and ``end`` is
+    called once when it is over. False when it is already over (``end`` was called):
+    the caller ends the response."""
     working_on(batch_id)
-    await write(encode_retry(retry_ms))
-    async with hub.watch(batch_id) as feed:
-        sent_progress = 0
-        if cursor is None:
-            if feed.finished:
-                final = await store.read_events(batch_id, after=feed.high - 1, upto=feed.high)
-                await write(b"".join(encode_logged(e.seq, e.type, e.data) for e in final))
-                return
-            progress = feed.progress
-            await write(progress.frame)
-            cursor, sent_progress = progress.event_id, progress.version
-        viewer = DirectViewer(sink, cursor, sent_progress, heartbeat)
-        sink.on_lost(lambda: viewer.detach(feed, Detached.LOST))
-        while not feed.closed and not sink.lost:
-            if viewer.cursor < feed.low:
-                page = await store.read_events(
-                    batch_id, after=viewer.cursor, upto=feed.high, limit=_CATCH_UP_PAGE
-                )
-                viewer.cursor = page[-1].seq if page else feed.high
-                await write(b"".join(encode_logged(e.seq, e.type, e.data) for e in page))
-                continue
-            chunk, _framed, cursor, sent, end = _next_push(
-                feed, viewer.cursor, viewer.sent_progress
-            )
-            if chunk:
-                viewer.cursor, viewer.sent_progress = cursor, sent
-                viewer.last_write = time.monotonic()
-                await write(chunk)
-                continue
-            if end:
-                return
-            why = await viewer.attach(feed)
-            if why is not Detached.BEHIND:
-                return
-            await sink.drain()
+    try:
+        await write(encode_retry(retry_ms))
+        feed = await hub.join(batch_id)
+    except BaseException:
+        end()
+        raise
+
+    def leave() -> None:
+        hub.leave(feed)
+        end()
+
+    if cursor is None and feed.finished:
+        try:
+            final = await store.read_events(batch_id, after=feed.high - 1, upto=feed.high)
+            await write(b"".join(encode_logged(e.seq, e.type, e.data) for e in final))
+        finally:
+            leave()
+        return False
+    sent_progress = 0
+    first = b""
+    if cursor is None:
+        progress = feed.progress
+        cursor, sent_progress, first = progress.event_id, progress.version, progress.frame
+    viewer = DirectViewer(feed, store, sink, cursor, sent_progress, heartbeat, leave)
+    try:
+        if first:
+            await write(first)
+        if await viewer.catch_up(write) or not sink.hand_off():
+            viewer.ended()
+            return False
+    except BaseException:
+        viewer.ended()
+        raise
+    viewer.handed_off = True
+    sink.on_lost(lambda: viewer.detach(Detached.LOST))
+    viewer.attach()
+    return True

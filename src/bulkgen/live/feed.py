@@ -195,7 +195,7 @@ class BatchFeed:
             pushes: dict[tuple[int, int], Push] = {}
             now = time.monotonic()
             for viewer in list(self.attached):
-                viewer.push(self, pushes, now)
+                viewer.push(pushes, now)
 
 
 class FeedHub:
@@ -223,15 +223,23 @@ class FeedHub:
 
     @contextlib.asynccontextmanager
     async def watch(self, batch_id: str) -> AsyncIterator[BatchFeed]:
-        feed = await self._acquire(batch_id)
-        feed.viewers += 1
+        feed = await self.join(batch_id)
         try:
             yield feed
         finally:
-            feed.viewers -= 1
-            if feed.viewers == 0 and self._feeds.get(batch_id) is feed:
-                del self._feeds[batch_id]
-                feed.close()
+            self.leave(feed)
+
+    async def join(self, batch_id: str) -> BatchFeed:
+        """The batch's feed, counting one more viewer; :meth:`leave` it once."""
+        feed = await self._acquire(batch_id)
+        feed.viewers += 1
+        return feed
+
+    def leave(self, feed: BatchFeed) -> None:
+        feed.viewers -= 1
+        if feed.viewers == 0 and self._feeds.get(feed.batch_id) is feed:
+            del self._feeds[feed.batch_id]
+            feed.close()
 
     async def _acquire(self, batch_id: str) -> BatchFeed:
         feed = self._feeds.get(batch_id)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import resource
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 
 from bulkgen.errors import Busy
 from bulkgen.metrics import SSE_VIEWERS
@@ -88,17 +87,6 @@ class StreamLimits:
         self._by_user[owner] -= 1
         if self._by_user[owner] <= 0:
             del self._by_user[owner]
-
-    @contextmanager
-    def holding(self, owner: str) -> Iterator[None]:
-        """A stream already admitted for ``owner`` while it runs, counted in
-        ``bulkgen_sse_viewers``; released however it ends."""
-        SSE_VIEWERS.inc()
-        try:
-            yield
-        finally:
-            SSE_VIEWERS.dec()
-            self.release(owner)
 
     async def held(self, owner: str, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """``frames`` of a stream already admitted for ``owner``, counted in
