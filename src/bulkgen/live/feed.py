@@ -70,7 +70,7 @@ class BatchFeed:
         self._bus = bus
         self._frames: deque[tuple[int, bytes]] = deque(maxlen=cache_size)
         self._progress_interval = progress_interval
-        self._min_gap = min(progress_interval / 5, 0.05)
+        self._min_gap = min(progress_interval / 5, 0.015)
         self.high = 0
         self._joined: dict[int, bytes] = {}
         self.status = BatchStatus.QUEUED
