@@ -370,6 +370,53 @@ def report(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def goals(rows: list[dict[str, Any]], sizes: list[tuple[int, float]]) -> list[str]:
+    """Issue 12's fan-out goals, each with its figures and MET / NOT MET."""
+    lines = []
+
+    def row(server: str, viewers: int) -> dict[str, Any] | None:
+        return next((r for r in rows if r["server"] == server and r["viewers"] == viewers), None)
+
+    def verdict(ok: bool) -> str:
+        return "MET" if ok else "NOT MET"
+
+    for viewers, rate in sizes:
+        ours, nchan = row("bulkgen", viewers), row("nchan", viewers)
+        if ours is None:
+            continue
+        at = f"{viewers:,} viewers"
+        if nchan is not None:
+            cpu = ratio(ours["cpu_us"], nchan["cpu_us"])
+            lines.append(
+                f"{at}: CPU/delivery <= Nchan's: {cpu:.2f}x net "
+                f"({ratio(ours['cpu_us_gross'], nchan['cpu_us']):.2f}x gross): {verdict(cpu <= 1)}"
+            )
+            p99 = ratio(ours["p99_ms"], nchan["p99_ms"])
+            lines.append(f"{at}: p99 <= 2x Nchan's: {p99:.2f}x: {verdict(p99 <= 2)}")
+        if viewers == 1000:
+            lines.append(
+                f"{at}: p99 < 100 ms: {ours['p99_ms']:.0f} ms: {verdict(ours['p99_ms'] < 100)}"
+            )
+            lines.append(
+                f"{at}: accepted in ~1 s: {ours['accept_s']:.2f} s: "
+                f"{verdict(ours['accept_s'] <= 1.2)}"
+            )
+        if viewers >= 10000:
+            ok = ours["every"] and ours["p99_ms"] < 1000
+            lines.append(
+                f"{at}: every event delivered ({ours['every']}) and p99 < 1 s "
+                f"({ours['p99_ms']:.0f} ms): {verdict(ok)}"
+            )
+        lines.append(f"{at}: <= 15 KiB per idle connection: {ours['kib']:.1f}: "
+                     f"{verdict(ours['kib'] <= 15)}")  # fmt: skip
+        slowed = ours["event_rate"] / rate
+        lines.append(
+            f"{at}: generation not slowed: {ours['event_rate']:.1f} of {rate:g} events/s "
+            f"({slowed:.0%}): {verdict(slowed >= 0.97)}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -412,6 +459,9 @@ def main() -> None:
         "a peer's delay is publish → arrival"
     )
     print(report(rows))
+    verdicts = goals(rows, sizes)
+    if verdicts:
+        print("\ngoals (issue 12):\n" + "\n".join(f"- {line}" for line in verdicts))
     info = machine()
     load = info["loadavg_1m_at_end"]
     print(f"\nmachine: {info['cpus']} cores, load average (1 min) at the end {load}")
