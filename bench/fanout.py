@@ -185,20 +185,31 @@ async def _viewer(
                 sse += b"".join(pieces)
             else:
                 sse += data
+            if b"\r" in sse:  # a peer that ends lines with CRLF (sse-starlette)
+                sse = sse.replace(b"\r\n", b"\n")
             if b"\n\n" not in sse:
                 continue
             frames = sse.split(b"\n\n")
             sse = frames.pop()
             for frame in frames:
-                if not frame.startswith(b"id: "):
-                    continue  # retry:, comments
-                nl = frame.find(b"\n")
-                if frame.startswith(b"event: batch.progress", nl + 1):
+                event_id = name = None
+                for line in frame.split(b"\n"):  # retry:, comments and data are skipped
+                    if line.startswith(b"id: "):
+                        event_id = line[4:]
+                    elif line.startswith(b"event: "):
+                        name = line[7:]
+                if event_id is None or name == b"batch.progress":
                     continue
-                ids.append(int(frame[4:nl]))
+                if not event_id.isdigit():
+                    # A peer with ids of its own (Nchan's "time:tag"): the sequence number
+                    # is the data's first field, {"seq":N,...}.
+                    start = frame.index(b'"seq":') + 6
+                    event_id = frame[start : frame.index(b",", start)]
+                ids.append(int(event_id))
                 times.append(now)
-                if frame.startswith(b"event: batch.complete", nl + 1):
+                if name == b"batch.complete":
                     result.complete = True
+                    ended = True  # peers keep the stream open; bulkgen ends it too
     except Exception as error:
         result.error = f"{type(error).__name__}: {error}"
     finally:
@@ -347,13 +358,19 @@ def start_server(
     loop: str = "asyncio",
     trace: Path | None = None,
     gc_threshold: str = "",
+    max_streams: int = 1000,
 ) -> subprocess.Popen[bytes]:
     if trace is not None or loop != "asyncio" or gc_threshold:
         code = f"PROBES = {_PROBES!r}\n{_LAUNCHER}"
         command = [PYTHON, "-c", code, str(db), str(port), str(trace or ""), loop, gc_threshold]
     else:
         command = serve_command(db, port)
-    return spawn_server(command, log, {"BULKGEN_GLOBAL_CONCURRENCY": str(concurrency)})
+    env = {
+        "BULKGEN_GLOBAL_CONCURRENCY": str(concurrency),
+        # One user (the bench) holds every stream: lift the per-user cap above --viewers.
+        "BULKGEN_MAX_STREAMS_PER_USER": str(max_streams),
+    }
+    return spawn_server(command, log, env)
 
 
 def create(
@@ -438,7 +455,14 @@ def main() -> None:
     port = free_port()
     trace = Path(tmp.name) / "trace.json" if args.trace else None
     server = start_server(
-        db, port, concurrency, log, loop=args.loop, trace=trace, gc_threshold=args.gc_threshold
+        db,
+        port,
+        concurrency,
+        log,
+        loop=args.loop,
+        trace=trace,
+        gc_threshold=args.gc_threshold,
+        max_streams=max(1000, args.viewers + 16),
     )
     procs: list[Any] = []
     try:
@@ -519,6 +543,10 @@ def main() -> None:
         created = dict(
             conn.execute("SELECT seq, created_at FROM events WHERE batch_id = ?", (batch_id,))
         )
+        # The mean size of an event's data: the peers in fanout_peers.py publish this much.
+        (data_bytes,) = conn.execute(
+            "SELECT avg(length(data)) FROM events WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
     traced = None
     if trace is not None and trace.exists():
         traced = json.loads(trace.read_text())
@@ -607,6 +635,7 @@ def main() -> None:
         "viewers_exact": exact,
         "viewer_errors": errors,
         "durable_events": last,
+        "event_data_bytes_mean": data_bytes,
         "event_rate_per_s": event_rate,
         "batch_items": count,
         "concurrency": concurrency,

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from helpers.api import BATCHES, all_items, replay
+from helpers.api import BATCHES, all_items, get_batch, replay
 from helpers.api import create_batch as create
 from helpers.gate import Gate
 from helpers.server import LiveServer
@@ -242,3 +242,50 @@ def test_history_stream_sends_progress_of_each_watched_batch_until_all_finish(
         assert client.get(url, params=watched).status_code == 204
         assert client.get(url, params={"batch": "0" * 32}).status_code == 404
         assert client.get(url).status_code == 422
+
+
+def test_a_reader_that_pauses_catches_up_on_every_event_once(
+    make_server: Callable[..., LiveServer],
+) -> None:
+    """A viewer whose connection fills up (it reads nothing for a while) is no longer
+    written to by the feed; once it reads again it gets every event, once, in order —
+    from the store too, since its cursor fell out of a small ring meanwhile."""
+    import socket
+    import time
+
+    live = make_server(recent_event_cache=16, send_timeout_seconds=60)
+    host, port = live.url.removeprefix("http://").split(":")
+    with httpx.Client(base_url=live.url, timeout=60) as http:
+        batch = create(http, count=300, concurrency=4, generator_options={"latency_ms": [0, 1]})
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        with sock:
+            sock.connect((host, int(port)))
+            path = f"/api/generation/batch/{batch['id']}/progress?after=0"
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            deadline = time.monotonic() + 60
+            while get_batch(http, batch["id"])["status"] != "completed":
+                assert time.monotonic() < deadline, "the batch did not finish"
+                time.sleep(0.05)
+            raw = b""
+            sock.settimeout(60)
+            while not raw.endswith(b"\r\n0\r\n\r\n"):
+                data = sock.recv(1 << 16)
+                assert data, "the stream ended without its last chunk"
+                raw += data
+        last = int(get_batch(http, batch["id"])["last_event_id"])
+    head, _sep, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    text = b""
+    while body:
+        size_line, _sep, body = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        text, body = text + body[:size], body[size + 2 :]
+    ids = [
+        int(line[4:])
+        for frame in text.decode().split("\n\n")
+        if "event: batch.progress" not in frame
+        for line in frame.splitlines()
+        if line.startswith("id: ")
+    ]
+    assert ids == list(range(1, last + 1))

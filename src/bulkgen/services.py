@@ -8,9 +8,10 @@ goes through the :class:`~bulkgen.log.EventLog`, which commits and then wakes vi
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bulkgen import metrics
@@ -22,9 +23,11 @@ from bulkgen.generation import check_runnable
 from bulkgen.generation.runner import GeneratorFactory, QueueRunner, Runner, default_factory
 from bulkgen.generation.workers import Workers
 from bulkgen.live import FeedHub, batches_frames, viewer_frames
+from bulkgen.live.direct import Sink, follow
 from bulkgen.live.limits import MIN_STREAMS, StreamLimits, default_stream_cap
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.log.faults import DatabaseFile
+from bulkgen.metrics import SSE_VIEWERS
 from bulkgen.models import Batch, BatchConfig, BatchStatus, Item, ItemStatus, Page, from_epoch
 from bulkgen.quotas import Quotas, QuotaView
 from bulkgen.settings import Settings
@@ -63,6 +66,10 @@ class Services:
     workers: Workers | None = None
     streams: StreamLimits = field(default_factory=lambda: StreamLimits(MIN_STREAMS, 1))
     quotas: Quotas | None = None
+    #: Reads of a batch row for new viewers, shared by the viewers that arrive meanwhile.
+    _joining: dict[tuple[str, str | None], asyncio.Future[BatchRecord]] = field(
+        default_factory=dict, init=False
+    )
 
     @classmethod
     async def start(
@@ -217,30 +224,54 @@ class Services:
 
     # -- streams -------------------------------------------------------------------------
 
-    async def stream(
-        self, owner: Caller, batch_id: str, cursor: int | None
-    ) -> AsyncIterator[bytes] | None:
-        """The frames of the batch's SSE stream from ``cursor`` (None: from a snapshot);
-        None when the cursor is at the end of a finished batch (nothing will follow)."""
-        record = await self.store.get_batch(batch_id, scope(owner))
-        if cursor is not None and cursor >= record.last_seq:
-            if record.status.finished:
-                return None
-            if cursor > record.last_seq:
-                raise InvalidCursor(
-                    f"event id {cursor} is past the end of the batch's log "
-                    f"(last event id {record.last_seq})"
-                )
-        self.streams.admit(user_id(owner))
-        frames = viewer_frames(
-            self.hub,
-            self.store,
-            batch_id,
-            cursor,
-            retry_ms=self.settings.sse_retry_ms,
-            heartbeat=self.settings.heartbeat_seconds,
+    async def stream(self, owner: Caller, batch_id: str, cursor: int | None) -> LiveStream | None:
+        """The batch's SSE stream from ``cursor`` (None: from a snapshot), admitted for
+        ``owner``; None when the cursor is at the end of a finished batch (nothing will
+        follow)."""
+        viewer = user_id(owner)
+        feed = self.hub.current(batch_id)
+        # A batch watched here, by a user the store already let see it, with a cursor
+        # inside what the feed read: nothing the store would say differently, so a
+        # crowd joining a batch costs no query each.
+        known = feed is not None and viewer in feed.owners and not feed.closed
+        inside = feed is not None and (
+            cursor is None or cursor < feed.high or (cursor == feed.high and not feed.finished)
         )
-        return self.streams.held(user_id(owner), frames)
+        if not (known and inside):
+            record = await self._batch_for_viewer(batch_id, scope(owner))
+            if cursor is not None and cursor >= record.last_seq:
+                if record.status.finished:
+                    return None
+                if cursor > record.last_seq:
+                    raise InvalidCursor(
+                        f"event id {cursor} is past the end of the batch's log "
+                        f"(last event id {record.last_seq})"
+                    )
+            feed = self.hub.current(batch_id)
+            if feed is not None:
+                feed.owners.add(viewer)
+        self.streams.admit(viewer)
+        return LiveStream(self, viewer, batch_id, cursor)
+
+    async def _batch_for_viewer(self, batch_id: str, owner: str | None) -> BatchRecord:
+        """The batch row, read once for the viewers who ask at the same time (a crowd
+        opening one batch's page would otherwise queue a read each for the database)."""
+        key = (batch_id, owner)
+        pending = self._joining.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[BatchRecord] = asyncio.get_running_loop().create_future()
+        self._joining[key] = future
+        try:
+            record = await self.store.get_batch(batch_id, owner)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here so a lone failure is not reported twice
+            raise
+        finally:
+            del self._joining[key]
+        future.set_result(record)
+        return record
 
     async def stream_batches(
         self, owner: Caller, batch_ids: list[str]
@@ -301,3 +332,49 @@ class Services:
         await self.log.requeue_failed(batch_id, reason)
         await self.runner.start(batch_id)
         return await self.get_batch(owner, batch_id)
+
+
+class LiveStream:
+    """One admitted viewer's stream of a batch: sent either as frames an ASGI response
+    iterates, or by :func:`bulkgen.live.direct.follow` onto a connection the feed writes
+    to. Exactly one of the two is used; either releases the admission when it ends."""
+
+    def __init__(self, services: Services, owner: str, batch_id: str, cursor: int | None):
+        self._services = services
+        self._owner = owner
+        self._batch_id = batch_id
+        self._cursor = cursor
+
+    def frames(self) -> AsyncIterator[bytes]:
+        services = self._services
+        frames = viewer_frames(
+            services.hub,
+            services.store,
+            self._batch_id,
+            self._cursor,
+            retry_ms=services.settings.sse_retry_ms,
+            heartbeat=services.settings.heartbeat_seconds,
+        )
+        return services.streams.held(self._owner, frames)
+
+    async def follow(self, write: Callable[[bytes], Awaitable[None]], sink: Sink) -> bool:
+        """Start the stream on ``sink``'s connection; True when it was handed off (it
+        goes on without the caller), False when it is over and the caller ends it."""
+        services = self._services
+        SSE_VIEWERS.inc()
+
+        def end() -> None:
+            SSE_VIEWERS.dec()
+            services.streams.release(self._owner)
+
+        return await follow(
+            services.hub,
+            services.store,
+            self._batch_id,
+            self._cursor,
+            write,
+            sink,
+            retry_ms=services.settings.sse_retry_ms,
+            heartbeat=services.settings.heartbeat_seconds,
+            end=end,
+        )

@@ -16,7 +16,7 @@ SESSION_COOKIE = "bulkgen_session"
 MAX_SECRET = 200
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 

@@ -13,20 +13,26 @@ connection of :class:`GuardedProtocol`:
 - whose socket accepts nothing for ``send_timeout_seconds`` while a response waits to be
   written, is dropped. A live viewer dropped so reconnects with its cursor and misses
   nothing; a viewer that stopped reading no longer holds memory or delays a shutdown.
+
+A request's scope also carries ``extensions["bulkgen.body"]``: a factory of the
+:class:`DirectBody` through which a live stream's feed writes to the connection without
+an ASGI message per write (:mod:`bulkgen.live.direct`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from bulkgen.live.limits import RETRY_AFTER_SECONDS
 
-__all__ = ["EdgeLimits", "GuardedProtocol", "guarded_protocol"]
+__all__ = ["DirectBody", "EdgeLimits", "GuardedProtocol", "guarded_protocol"]
 
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
@@ -74,6 +80,77 @@ _BUSY = _answer(
 )
 
 
+class DirectBody:
+    """The body of one streaming response, written to its transport without ASGI
+    messages (a :class:`bulkgen.live.direct.Sink`). Once handed off, the request's ASGI
+    task may end: for uvicorn the exchange is complete, and the body goes on until
+    :meth:`finish` writes its last chunk."""
+
+    __slots__ = ("_cycle", "_on_lost", "_protocol", "streaming")
+
+    def __init__(self, protocol: GuardedProtocol, cycle: RequestResponseCycle) -> None:
+        self._protocol = protocol
+        self._cycle = cycle
+        self._on_lost: list[Callable[[], None]] = []
+        self.streaming = False  # handed off and not finished
+        protocol.direct = self
+
+    @property
+    def lost(self) -> bool:
+        cycle = self._cycle
+        done = cycle.response_complete and not self.streaming
+        return cycle.disconnected or done or cycle.transport.is_closing()
+
+    def write(self, chunk: bytes, framed: bytes) -> bool:
+        cycle = self._cycle
+        if self._protocol.flow.write_paused or self.lost or not cycle.response_started:
+            return False
+        cycle.transport.write(framed if cycle.chunked_encoding else chunk)
+        return True
+
+    async def drain(self) -> None:
+        await self._protocol.flow.drain()
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        self._on_lost.append(callback)
+
+    def hand_off(self) -> bool:
+        cycle = self._cycle
+        if self.lost or not cycle.response_started or not cycle.chunked_encoding:
+            return False
+        # What uvicorn's cycle does on the last body message, but the last chunk: the
+        # request's task may return, the connection stays this stream's.
+        cycle.response_complete = True
+        cycle.message_event.set()
+        self.streaming = True
+        task = asyncio.current_task()
+        if task is not None:
+            # The request's scope holds what the framework kept for the request (its
+            # exit stacks, the route, the request state): nothing the stream needs.
+            scope: dict[str, Any] = cycle.scope  # type: ignore[assignment]
+            task.add_done_callback(lambda _task: scope.clear())
+        return True
+
+    def finish(self) -> None:
+        if not self.streaming:
+            return
+        self.streaming = False
+        cycle, protocol = self._cycle, self._protocol
+        if cycle.disconnected or cycle.transport.is_closing():
+            return
+        cycle.transport.write(b"0\r\n\r\n")
+        if cycle.keep_alive:
+            protocol.on_response_complete()
+        else:
+            cycle.transport.close()
+
+    def connection_lost(self) -> None:
+        self.streaming = False
+        callbacks, self._on_lost = self._on_lost, []
+        for callback in callbacks:
+            callback()
+
+
 class GuardedProtocol(HttpToolsProtocol):
     """:class:`HttpToolsProtocol` with the limits of :class:`EdgeLimits`."""
 
@@ -87,6 +164,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._discarding = False  # an answer was sent before the request was read
         self._head_timer: asyncio.TimerHandle | None = None
         self._send_timer: asyncio.TimerHandle | None = None
+        self.direct: DirectBody | None = None
 
     # -- connections --------------------------------------------------------------------
 
@@ -99,12 +177,14 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
         super().connection_lost(exc)
+        if self.direct is not None:
+            self.direct.connection_lost()
 
     # -- request heads -------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self._discarding:
-            return
+        if self._discarding or (self.direct is not None and self.direct.streaming):
+            return  # nothing more is read from a client while its stream goes on
         if self._in_head and self._head_timer is None:
             self._start_head_timer()  # the next request of a kept-alive connection
         super().data_received(data)
@@ -128,7 +208,11 @@ class GuardedProtocol(HttpToolsProtocol):
             self._head_timer.cancel()
             self._head_timer = None
         if self._header_size <= self.limits.max_header_bytes:
+            scope = self.scope
             super().on_headers_complete()
+            if self.cycle is not None and self.cycle.scope is scope:
+                extensions: dict[str, Any] = scope.setdefault("extensions", {})
+                extensions["bulkgen.body"] = partial(DirectBody, self, self.cycle)
             return
         app = self.app
         self.app = _answer(431, self._too_long())

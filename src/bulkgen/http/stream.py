@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse
+from starlette.types import Receive, Scope, Send
 
 from bulkgen.errors import InvalidCursor
 from bulkgen.http.deps import OwnerDep, ServicesDep
+from bulkgen.live.direct import Sink
+from bulkgen.services import LiveStream
 
 router = APIRouter(tags=["stream"])
 
@@ -47,6 +50,31 @@ def parse_cursor(value: str) -> int | None:
     return int(value) if value else None
 
 
+class DirectStreamResponse(Response):
+    """A batch's stream whose body the feed writes to the connection itself while the
+    viewer keeps up (see :mod:`bulkgen.live.direct`); the headers are
+    :class:`EventSourceResponse`'s."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, stream: LiveStream, sink: Sink) -> None:
+        self.status_code = 200
+        self.background = None
+        self._stream = stream
+        self._sink = sink
+        self.init_headers(STREAM_HEADERS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+
+        async def write(chunk: bytes) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        handed_off = await self._stream.follow(write, self._sink)
+        if not handed_off and not self._sink.lost:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 @router.get(
     "/api/generation/batch/{batch_id}/progress",
     response_class=Response,
@@ -61,6 +89,7 @@ def parse_cursor(value: str) -> int | None:
     },
 )
 async def progress_stream(
+    request: Request,
     batch_id: str,
     owner: OwnerDep,
     services: ServicesDep,
@@ -76,10 +105,14 @@ async def progress_stream(
     # newer position in Last-Event-ID.
     header, query = parse_cursor(last_event_id), parse_cursor(after)
     cursor = header if header is not None else query
-    frames = await services.stream(owner, batch_id, cursor)
-    if frames is None:
+    stream = await services.stream(owner, batch_id, cursor)
+    if stream is None:
         return Response(status_code=204, headers=STREAM_HEADERS)
-    return EventSourceResponse(frames, headers=STREAM_HEADERS)
+    # Served by bulkgen's own protocol over HTTP/1.1 (chunked): the direct path.
+    direct = request.scope.get("extensions", {}).get("bulkgen.body")
+    if direct is not None and request.scope.get("http_version") == "1.1":
+        return DirectStreamResponse(stream, direct())
+    return EventSourceResponse(stream.frames(), headers=STREAM_HEADERS)
 
 
 @router.get(

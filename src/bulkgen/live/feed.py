@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from bulkgen.events import BatchProgress, dump, progress_event
 from bulkgen.live.sse import encode_event, encode_logged
@@ -28,6 +29,9 @@ from bulkgen.log import Bus, Store
 from bulkgen.metrics import events_followed
 from bulkgen.models import BatchStatus, ProgressSnapshot
 from bulkgen.progress import ProgressState
+
+if TYPE_CHECKING:
+    from bulkgen.live.direct import DirectViewer, Push
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,7 @@ class BatchFeed:
         self._bus = bus
         self._frames: deque[tuple[int, bytes]] = deque(maxlen=cache_size)
         self._progress_interval = progress_interval
-        self._min_gap = min(progress_interval / 5, 0.05)
+        self._min_gap = min(progress_interval / 5, 0.015)
         self.high = 0
         self._joined: dict[int, bytes] = {}
         self.status = BatchStatus.QUEUED
@@ -77,6 +81,10 @@ class BatchFeed:
         self._task: asyncio.Task[None] | None = None
         self.closed = False
         self.viewers = 0
+        #: Viewers that kept up: written to by :meth:`_notify` (see bulkgen.live.direct).
+        self.attached: set[DirectViewer] = set()
+        #: Users the store confirmed may see this batch (a batch's owner never changes).
+        self.owners: set[str] = set()
 
     @property
     def low(self) -> int:
@@ -182,6 +190,12 @@ class BatchFeed:
     def _notify(self) -> None:
         tick, self._tick = self._tick, asyncio.Event()
         tick.set()
+        if self.attached:
+            # One pass writes every attached viewer; those at one cursor share the bytes.
+            pushes: dict[tuple[int, int], Push] = {}
+            now = time.monotonic()
+            for viewer in list(self.attached):
+                viewer.push(pushes, now)
 
 
 class FeedHub:
@@ -209,15 +223,23 @@ class FeedHub:
 
     @contextlib.asynccontextmanager
     async def watch(self, batch_id: str) -> AsyncIterator[BatchFeed]:
-        feed = await self._acquire(batch_id)
-        feed.viewers += 1
+        feed = await self.join(batch_id)
         try:
             yield feed
         finally:
-            feed.viewers -= 1
-            if feed.viewers == 0 and self._feeds.get(batch_id) is feed:
-                del self._feeds[batch_id]
-                feed.close()
+            self.leave(feed)
+
+    async def join(self, batch_id: str) -> BatchFeed:
+        """The batch's feed, counting one more viewer; :meth:`leave` it once."""
+        feed = await self._acquire(batch_id)
+        feed.viewers += 1
+        return feed
+
+    def leave(self, feed: BatchFeed) -> None:
+        feed.viewers -= 1
+        if feed.viewers == 0 and self._feeds.get(feed.batch_id) is feed:
+            del self._feeds[feed.batch_id]
+            feed.close()
 
     async def _acquire(self, batch_id: str) -> BatchFeed:
         feed = self._feeds.get(batch_id)
@@ -248,6 +270,10 @@ class FeedHub:
         self._feeds[batch_id] = feed
         future.set_result(feed)
         return feed
+
+    def current(self, batch_id: str) -> BatchFeed | None:
+        """The batch's feed if someone watches it in this process."""
+        return self._feeds.get(batch_id)
 
     def close(self) -> None:
         """End every live stream (server shutdown); browsers reconnect elsewhere or later."""
