@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 from collections.abc import Callable
@@ -167,6 +168,34 @@ def test_show_prints_config_status_and_counts(server: LiveServer) -> None:
     assert fields["progress"] == "12/12 (100.0%)"
     assert fields["throughput"].endswith("/min")
     assert "ETA" in fields
+
+
+def test_show_prints_the_tokens_and_cost_of_a_batch_of_a_model(server: LiveServer) -> None:
+    from bulkgen.cli.views import batch_details
+    from bulkgen.models import CostEstimate, TokenUsage
+
+    demo = finished_batch(server, title="Renal")
+    assert not any(label in rendered(batch_details(demo)) for label in ("tokens", "cost"))
+    config = demo.config.model_copy(update={"generator": "openai", "delivery": "provider_batch"})
+    priced = demo.model_copy(
+        update={
+            "config": config,
+            "usage": TokenUsage(prompt_tokens=12_000, completion_tokens=8_000, total_tokens=20_000),
+            "cost": CostEstimate(usd=0.0033, per_valid_item_usd=0.000033, discount=0.5),
+        }
+    )
+    shown = rendered(batch_details(priced))
+    assert "delivery        provider_batch" in shown
+    assert "tokens          20,000 (12,000 prompt, 8,000 completion)" in shown
+    assert "estimated cost  $0.0033, $0.000033 per valid item" in shown
+
+
+def rendered(table: object) -> str:
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
 
 
 def test_items_of_one_status_show_their_errors(server: LiveServer) -> None:

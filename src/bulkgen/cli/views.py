@@ -123,6 +123,7 @@ def batch_details(batch: Batch) -> Table:
         ("started", _when(batch.started_at)),
         ("finished", _when(batch.finished_at)),
         ("last event id", str(batch.last_event_id)),
+        *_cost_rows(batch),
     ]
     if batch.error:
         rows.append(("error", Text(batch.error, style="red")))
@@ -132,6 +133,31 @@ def batch_details(batch: Batch) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def _cost_rows(batch: Batch) -> list[tuple[str, Text | str]]:
+    """Delivery, tokens and estimated cost, for a batch of a model."""
+    rows: list[tuple[str, Text | str]] = []
+    if batch.config.generator == "openai":
+        rows.append(("delivery", batch.config.delivery))
+    usage = batch.usage
+    if usage is not None:
+        rows.append(
+            (
+                "tokens",
+                f"{usage.total_tokens:,} ({usage.prompt_tokens:,} prompt, "
+                f"{usage.completion_tokens:,} completion)",
+            )
+        )
+    cost = batch.cost
+    if cost is not None:
+        each = (
+            f", ${cost.per_valid_item_usd:.6f} per valid item"
+            if cost.per_valid_item_usd is not None
+            else ""
+        )
+        rows.append(("estimated cost", f"${cost.usd:.4f}{each}"))
+    return rows
 
 
 def items_table(found: list[Item]) -> Table:
