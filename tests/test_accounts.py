@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -87,3 +89,24 @@ def test_passwords_hash_with_argon2() -> None:
     assert not verify_password(stored, "wrong")
     assert not verify_password("not a hash", "s3cret-pass")
     assert not verify_password(None, "s3cret-pass")
+
+
+async def test_a_crowd_with_one_session_costs_one_read(
+    accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await accounts.add_user("ada", "s3cret-pass")
+    secret = await accounts.start_session("ada")
+    reads = []
+    inner = accounts.store.user_of_token
+
+    async def counted(*args: Any) -> Any:
+        reads.append(args)
+        return await inner(*args)
+
+    monkeypatch.setattr(accounts.store, "user_of_token", counted)
+    found = await asyncio.gather(*(accounts.session_user(secret) for _ in range(100)))
+    assert {user.id if user else None for user in found} == {"ada"}
+    assert len(reads) == 1
+    await accounts.end_session(secret)  # nothing kept: the next request sees the sign-out
+    assert await accounts.session_user(secret) is None
+    assert len(reads) == 2

@@ -11,12 +11,13 @@ import hashlib
 import os
 import time
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulkgen.credentials import (
     Role,
     TokenInfo,
+    TokenKind,
     User,
     digest,
     hash_password,
@@ -26,6 +27,7 @@ from bulkgen.credentials import (
 )
 from bulkgen.errors import Conflict
 from bulkgen.log.accounts import AccountMethods
+from bulkgen.lookups import SharedLookups
 from bulkgen.runtime import token_file
 from bulkgen.settings import Settings
 
@@ -35,12 +37,17 @@ LINK_SECONDS = 24 * 3600.0
 CLI_LABEL = "this machine's CLI (port {port})"
 #: The longest name of an API token.
 MAX_TOKEN_NAME = 100
+#: Users found by (what presented them, its digest or name): a crowd of requests with one
+#: session cookie costs one query, not one each.
+SignedIn = SharedLookups[tuple[str, str], User | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Accounts:
     store: AccountMethods
     settings: Settings
+    #: Lookups in flight, shared by the requests of one server.
+    signed_in: SignedIn = field(default_factory=SignedIn)
 
     def _role(self, user: User) -> User:
         """``admins`` (by id or email) are admins whatever their stored role."""
@@ -93,6 +100,11 @@ class Accounts:
         found = await self.store.get_user(name)
         return self._role(found) if found is not None else None
 
+    async def known_user(self, name: str) -> User | None:
+        """:meth:`user` for a request signed in by name (a trusted proxy, the local
+        default), read once for the requests that arrive together."""
+        return await self.signed_in.get(("user", name), lambda: self.user(name))
+
     async def check_password(self, name: str, password: str) -> User | None:
         """The user when ``password`` is theirs; ``None`` otherwise (either way one hash)."""
         stored = await self.store.password_hash(name) if valid_user_id(name) else None
@@ -109,8 +121,7 @@ class Accounts:
         return secret
 
     async def session_user(self, secret: str) -> User | None:
-        found = await self.store.user_of_token(digest(secret), "session", time.time())
-        return self._role(found) if found is not None else None
+        return await self._token_user(digest(secret), "session")
 
     async def end_session(self, secret: str) -> None:
         await self.store.end_session(digest(secret))
@@ -124,8 +135,14 @@ class Accounts:
         return secret, info
 
     async def token_user(self, secret: str) -> User | None:
-        found = await self.store.user_of_token(digest(secret), "api", time.time())
-        return self._role(found) if found is not None else None
+        return await self._token_user(digest(secret), "api")
+
+    async def _token_user(self, hashed: str, kind: TokenKind) -> User | None:
+        async def lookup() -> User | None:
+            found = await self.store.user_of_token(hashed, kind, time.time())
+            return self._role(found) if found is not None else None
+
+        return await self.signed_in.get((kind, hashed), lookup)
 
     async def sign_in_link(self, user: str) -> str:
         """A one-time secret that starts a session of ``user`` (the printed sign-in URL)."""

@@ -8,7 +8,6 @@ goes through the :class:`~bulkgen.log.EventLog`, which commits and then wakes vi
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +26,7 @@ from bulkgen.live.direct import Sink, follow
 from bulkgen.live.limits import MIN_STREAMS, StreamLimits, default_stream_cap
 from bulkgen.log import BatchRecord, Bus, EventLog, LocalBus, PgBus, SQLStore, Store
 from bulkgen.log.faults import DatabaseFile
+from bulkgen.lookups import SharedLookups
 from bulkgen.metrics import SSE_VIEWERS
 from bulkgen.models import Batch, BatchConfig, BatchStatus, Item, ItemStatus, Page, from_epoch
 from bulkgen.quotas import Quotas, QuotaView
@@ -67,9 +67,10 @@ class Services:
     streams: StreamLimits = field(default_factory=lambda: StreamLimits(MIN_STREAMS, 1))
     quotas: Quotas | None = None
     #: Reads of a batch row for new viewers, shared by the viewers that arrive meanwhile.
-    _joining: dict[tuple[str, str | None], asyncio.Future[BatchRecord]] = field(
-        default_factory=dict, init=False
+    _joining: SharedLookups[tuple[str, str | None], BatchRecord] = field(
+        default_factory=SharedLookups, init=False
     )
+    _accounts: Accounts | None = field(default=None, init=False)
 
     @classmethod
     async def start(
@@ -138,8 +139,10 @@ class Services:
     @property
     def accounts(self) -> Accounts:
         """Users, sessions and tokens, kept in the same database as the batches."""
-        assert isinstance(self.store, SQLStore)
-        return Accounts(self.store, self.settings)
+        if self._accounts is None:
+            assert isinstance(self.store, SQLStore)
+            self._accounts = Accounts(self.store, self.settings)
+        return self._accounts
 
     def health(self) -> dict[str, object]:
         """Liveness: what this process runs, and whether its writes fail, without asking
@@ -256,22 +259,9 @@ class Services:
     async def _batch_for_viewer(self, batch_id: str, owner: str | None) -> BatchRecord:
         """The batch row, read once for the viewers who ask at the same time (a crowd
         opening one batch's page would otherwise queue a read each for the database)."""
-        key = (batch_id, owner)
-        pending = self._joining.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[BatchRecord] = asyncio.get_running_loop().create_future()
-        self._joining[key] = future
-        try:
-            record = await self.store.get_batch(batch_id, owner)
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved here so a lone failure is not reported twice
-            raise
-        finally:
-            del self._joining[key]
-        future.set_result(record)
-        return record
+        return await self._joining.get(
+            (batch_id, owner), lambda: self.store.get_batch(batch_id, owner)
+        )
 
     async def stream_batches(
         self, owner: Caller, batch_ids: list[str]

@@ -58,7 +58,9 @@ async def current_user(request: Request, services: ServicesDep) -> User:
     if settings.user_header is not None:
         return await _proxy_user(request, services, settings.user_header)
     if not settings.require_sign_in:
-        return await accounts.user(settings.local_user) or User(settings.local_user, "faculty")
+        return await accounts.known_user(settings.local_user) or User(
+            settings.local_user, "faculty"
+        )
     raise SignInRequired()
 
 
@@ -73,7 +75,7 @@ async def _proxy_user(request: Request, services: Services, header: str) -> User
     name = values[0].strip() if values else ""
     if not name or len(name) > MAX_USER_ID:
         raise SignInRequired(f"sign-in required (no {header} header)")
-    return await services.accounts.user(name) or _listed(services, User(name, "faculty"))
+    return await services.accounts.known_user(name) or _listed(services, User(name, "faculty"))
 
 
 def _listed(services: Services, user: User) -> User:
