@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
+from bulkgen.live import feed as feed_module
+from bulkgen.live.direct import DirectViewer
 from bulkgen.live.feed import BatchFeed, FeedHub
 from bulkgen.log import SQLStore
 from bulkgen.log.bus import LocalBus
@@ -210,3 +212,63 @@ async def test_close_wakes_the_viewers_waiting_on_a_feed(store: SQLStore) -> Non
         hub.close()  # server shutdown
         assert await asyncio.wait_for(waiting, timeout=60) is True
         assert hub.closed and hub.feeds == 0
+
+
+class RecordingSink:
+    """A connection that takes every write at once and keeps what it got."""
+
+    def __init__(self, order: list[str], name: str) -> None:
+        self.got = b""
+        self.lost = False
+        self.finished = False
+        self._order, self._name = order, name
+
+    def write(self, chunk: bytes, framed: bytes) -> bool:
+        self.got += chunk
+        self._order.append(self._name)
+        return True
+
+    async def drain(self) -> None:
+        return None
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        return None
+
+    def hand_off(self) -> bool:
+        return True
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+async def test_a_large_fan_out_gives_the_loop_back_and_every_viewer_every_event(
+    store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every slice of a pass ends at once: it hands the rest over after each group.
+    monkeypatch.setattr(feed_module, "_SLICE_SECONDS", 0.0)
+    batch_id = await running_batch(store)
+    shared = feed(store, batch_id, cache_size=64)
+    await shared.refresh()
+    held: list[Callable[[], None]] = []
+    shared.later = held.append  # the test decides when the rest of a pass runs
+    order: list[str] = []
+    sinks = [RecordingSink(order, "viewer") for _ in range(300)]
+    for sink in sinks:
+        viewer = DirectViewer(shared, store, sink, shared.high, 0, HOUR, lambda: None)
+        viewer.handed_off = True
+        viewer.attach()
+    await log_pairs(store, batch_id, 1)
+    await shared.refresh()  # events 1-2: one group written, the rest handed over
+    assert shared.passing and len(held) == 1
+    first = len(order)
+    assert 0 < first < len(sinks)
+    await log_pairs(store, batch_id, 1)
+    await shared.refresh()  # events 3-4 arrive in the middle of that pass
+    while held:
+        held.pop()()
+    assert not shared.passing
+    assert all(ids(sink.got) == [1, 2, 3, 4] for sink in sinks)
+    # Viewers written before the news get it in one more write; the rest, all in one.
+    assert len(order) == len(sinks) + first
+    shared.close()
+    assert all(sink.finished for sink in sinks)

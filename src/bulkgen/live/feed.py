@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 
 _READ_PAGE = 2000
 _IDLE_PROGRESS_SECONDS = 2.0
+#: A pass over the attached viewers gives the event loop back after this long (checked
+#: every ``_SLICE_CHECK`` viewers), so generation and requests go on during a large
+#: fan-out; the pass continues in the loop's next turn.
+_SLICE_SECONDS = 0.003
+_SLICE_CHECK = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,13 @@ class BatchFeed:
         self.viewers = 0
         #: Viewers that kept up: written to by :meth:`_notify` (see bulkgen.live.direct).
         self.attached: set[DirectViewer] = set()
+        #: The pass over ``attached`` under way: who is left, and what each cursor gets.
+        self._pass: list[DirectViewer] = []
+        self._pushes: dict[tuple[int, int], Push] = {}
+        self._passing = False
+        self._again = False
+        #: Schedules the rest of a pass: the loop's next turn unless set (tests hold it).
+        self.later: Callable[[Callable[[], None]], object] | None = None
         #: Users the store confirmed may see this batch (a batch's owner never changes).
         self.owners: set[str] = set()
 
@@ -131,6 +143,9 @@ class BatchFeed:
         if self._task is not None:
             self._task.cancel()
         self._notify()
+        # The server may be stopping: end every stream now rather than in later turns.
+        for viewer in list(self.attached):
+            viewer.push({}, time.monotonic())
 
     async def _follow(self) -> None:
         with self._bus.subscribe(self.batch_id) as subscription:
@@ -190,12 +205,43 @@ class BatchFeed:
     def _notify(self) -> None:
         tick, self._tick = self._tick, asyncio.Event()
         tick.set()
-        if self.attached:
-            # One pass writes every attached viewer; those at one cursor share the bytes.
-            pushes: dict[tuple[int, int], Push] = {}
-            now = time.monotonic()
-            for viewer in list(self.attached):
-                viewer.push(pushes, now)
+        if self._passing:
+            # Mid-pass: the rest of it writes the new frames; those already written get
+            # them in one more pass.
+            self._pushes.clear()
+            self._again = True
+        elif self.attached:
+            self._passing = True
+            self._start_pass()
+
+    @property
+    def passing(self) -> bool:
+        """A pass over the attached viewers is under way (it goes on in later turns)."""
+        return self._passing
+
+    def _start_pass(self) -> None:
+        """One pass writes every attached viewer; those at one cursor share the bytes."""
+        self._pass = list(self.attached)
+        self._pushes = {}
+        self._again = False
+        self._continue_pass()
+
+    def _continue_pass(self) -> None:
+        viewers, attached, pushes = self._pass, self.attached, self._pushes
+        now = time.monotonic()
+        stop = time.perf_counter() + _SLICE_SECONDS
+        while viewers:
+            for viewer in viewers[-_SLICE_CHECK:]:
+                if viewer in attached:  # not left meanwhile
+                    viewer.push(pushes, now)
+            del viewers[-_SLICE_CHECK:]
+            if viewers and time.perf_counter() > stop:
+                (self.later or asyncio.get_running_loop().call_soon)(self._continue_pass)
+                return
+        if self._again and self.attached:
+            self._start_pass()
+        else:
+            self._passing = False
 
 
 class FeedHub:
