@@ -1,11 +1,12 @@
 """SSE fan-out: one batch, many concurrent viewers on one server process.
 
 The server runs as a subprocess (``python -m bulkgen serve``, uvicorn, its own SQLite file
-in a temp dir, loopback only). Viewers are raw asyncio streams in this process (or spread
-over ``--workers`` processes): a minimal HTTP/1.1 GET, a chunked-transfer decoder and a
-minimal SSE parser that keeps, per viewer, the id and arrival time (``time.time()``,
-stamped when the bytes were read) of every durable event; ``batch.progress`` frames and
-comments are skipped.
+in a temp dir, loopback only). Viewers are non-blocking sockets on one epoll loop in this
+process (or spread over ``--workers`` processes; no task or stream object per read, so the
+load generator's own backlog adds little to the delays): a minimal HTTP/1.1 GET, a
+chunked-transfer decoder and a minimal SSE parser that keeps, per viewer, the id and
+arrival time (``time.time()``, stamped when the bytes were read) of every durable event;
+``batch.progress`` frames and comments are skipped.
 
 Sequence:
 
@@ -44,6 +45,8 @@ import json
 import math
 import multiprocessing as mp
 import os
+import select
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -123,6 +126,82 @@ def _viewer_result(*state: Any) -> ViewerResult:
     return result
 
 
+class Decoder:
+    """One viewer's response body: chunked transfer decoding and SSE frames, keeping the
+    id and arrival time of every durable event (``batch.progress`` and comments skipped)."""
+
+    __slots__ = ("chunked", "ended", "raw", "result", "sse")
+
+    def __init__(self, result: ViewerResult, chunked: bool) -> None:
+        self.result = result
+        self.chunked = chunked
+        self.raw = b""  # undecoded transfer bytes
+        self.sse = b""  # decoded SSE bytes not yet split into frames
+        self.ended = False
+
+    def feed(self, data: bytes, now: float) -> bool:
+        """Take bytes read at ``now``; True once the stream is over."""
+        result = self.result
+        result.bytes += len(data)
+        if self.chunked:
+            raw = self.raw + data
+            pieces = []
+            pos = 0
+            while True:
+                eol = raw.find(b"\r\n", pos)
+                if eol < 0:
+                    break
+                size = int(raw[pos:eol].split(b";", 1)[0], 16)
+                if size == 0:
+                    self.ended = True
+                    pos = eol + 2
+                    break
+                end = eol + 2 + size
+                if len(raw) < end + 2:
+                    break
+                pieces.append(raw[eol + 2 : end])
+                pos = end + 2
+            self.raw = raw[pos:]
+            sse = self.sse + b"".join(pieces)
+        else:
+            sse = self.sse + data
+        if b"\r" in sse:  # a peer that ends lines with CRLF (sse-starlette)
+            sse = sse.replace(b"\r\n", b"\n")
+        if b"\n\n" not in sse:
+            self.sse = sse
+            return self.ended
+        frames = sse.split(b"\n\n")
+        self.sse = frames.pop()
+        ids, times = result.ids, result.times
+        for frame in frames:
+            event_id = name = None
+            for line in frame.split(b"\n"):  # retry:, comments and data are skipped
+                if line.startswith(b"id: "):
+                    event_id = line[4:]
+                elif line.startswith(b"event: "):
+                    name = line[7:]
+            if event_id is None or name == b"batch.progress":
+                continue
+            if not event_id.isdigit():
+                # A peer with ids of its own (Nchan's "time:tag"): the sequence number
+                # is the data's first field, {"seq":N,...}.
+                start = frame.index(b'"seq":') + 6
+                event_id = frame[start : frame.index(b",", start)]
+            ids.append(int(event_id))
+            times.append(now)
+            if name == b"batch.complete":
+                result.complete = True
+                self.ended = True  # peers keep the stream open; bulkgen ends it too
+        return self.ended
+
+
+def request_head(port: int, path: str) -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+    ).encode()
+
+
 async def _viewer(
     port: int,
     path: str,
@@ -132,16 +211,13 @@ async def _viewer(
     counter: list[int],
     total: int,
 ) -> None:
-    """One SSE viewer: GET, then decode chunked transfer and SSE frames until the end."""
+    """One SSE viewer on asyncio streams (scale_out.py's viewers of several replicas)."""
     writer = None
     try:
         try:
             async with gate:
                 reader, writer = await asyncio.open_connection(HOST, port)
-                writer.write(
-                    f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-                    "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n".encode()
-                )
+                writer.write(request_head(port, path))
                 head = await reader.readuntil(b"\r\n\r\n")
                 result.status = int(head.split(b" ", 2)[1])
                 result.connected_at = time.time()
@@ -152,64 +228,11 @@ async def _viewer(
         if result.status != 200:
             result.error = f"HTTP {result.status}"
             return
-        chunked = b"transfer-encoding: chunked" in head.lower()
-        raw = b""  # undecoded transfer bytes
-        sse = b""  # decoded SSE bytes not yet split into frames
-        ids, times = result.ids, result.times
-        ended = False
-        while not ended:
+        decoder = Decoder(result, b"transfer-encoding: chunked" in head.lower())
+        while True:
             data = await reader.read(262144)
-            now = time.time()
-            if not data:
+            if not data or decoder.feed(data, time.time()):
                 break
-            result.bytes += len(data)
-            if chunked:
-                raw += data
-                pieces = []
-                pos = 0
-                while True:
-                    eol = raw.find(b"\r\n", pos)
-                    if eol < 0:
-                        break
-                    size = int(raw[pos:eol].split(b";", 1)[0], 16)
-                    if size == 0:
-                        ended = True
-                        pos = eol + 2
-                        break
-                    end = eol + 2 + size
-                    if len(raw) < end + 2:
-                        break
-                    pieces.append(raw[eol + 2 : end])
-                    pos = end + 2
-                raw = raw[pos:]
-                sse += b"".join(pieces)
-            else:
-                sse += data
-            if b"\r" in sse:  # a peer that ends lines with CRLF (sse-starlette)
-                sse = sse.replace(b"\r\n", b"\n")
-            if b"\n\n" not in sse:
-                continue
-            frames = sse.split(b"\n\n")
-            sse = frames.pop()
-            for frame in frames:
-                event_id = name = None
-                for line in frame.split(b"\n"):  # retry:, comments and data are skipped
-                    if line.startswith(b"id: "):
-                        event_id = line[4:]
-                    elif line.startswith(b"event: "):
-                        name = line[7:]
-                if event_id is None or name == b"batch.progress":
-                    continue
-                if not event_id.isdigit():
-                    # A peer with ids of its own (Nchan's "time:tag"): the sequence number
-                    # is the data's first field, {"seq":N,...}.
-                    start = frame.index(b'"seq":') + 6
-                    event_id = frame[start : frame.index(b",", start)]
-                ids.append(int(event_id))
-                times.append(now)
-                if name == b"batch.complete":
-                    result.complete = True
-                    ended = True  # peers keep the stream open; bulkgen ends it too
     except Exception as error:
         result.error = f"{type(error).__name__}: {error}"
     finally:
@@ -217,38 +240,124 @@ async def _viewer(
             writer.close()
 
 
-async def _viewers(
-    port: int, path: str, count: int, control: Any, timeout: float
-) -> dict[str, Any]:
+_CONNECTING, _HEAD, _BODY = 0, 1, 2
+
+
+class _Connection:
+    __slots__ = ("decoder", "head", "result", "sock", "state")
+
+    def __init__(self, sock: socket.socket, result: ViewerResult) -> None:
+        self.sock = sock
+        self.result = result
+        self.state = _CONNECTING
+        self.head = b""
+        self.decoder: Decoder | None = None
+
+
+def _viewers(port: int, path: str, count: int, control: Any, timeout: float) -> dict[str, Any]:
+    """``count`` viewers on one epoll loop of non-blocking sockets: no task, future or
+    stream object per read, so the load generator spends little CPU per delivery and the
+    delays are the server's, not the generator's own backlog (100 connects in flight)."""
     results = [ViewerResult() for _ in range(count)]
-    gate = asyncio.Semaphore(100)  # connects in flight at once
-    connected = asyncio.Event()
-    counter = [0]
+    request = request_head(port, path)
+    poller = select.epoll()
+    open_: dict[int, _Connection] = {}
+    started = settled = 0
+    # One buffer for every read (a fresh 256 KiB bytes object per recv costs more than
+    # the read itself).
+    buffer = memoryview(bytearray(262144))
     cpu0 = time.process_time()
-    tasks = [
-        asyncio.create_task(_viewer(port, path, r, gate, connected, counter, count))
-        for r in results
-    ]
-    try:
-        async with asyncio.timeout(60):
-            await connected.wait()
-    except TimeoutError:
-        pass
+
+    def close(conn: _Connection) -> None:
+        fd = conn.sock.fileno()
+        poller.unregister(fd)
+        del open_[fd]
+        conn.sock.close()
+
+    def fail(conn: _Connection, error: str) -> None:
+        nonlocal settled
+        if conn.result.error is None:
+            conn.result.error = error
+        if conn.state != _BODY:
+            settled += 1
+        close(conn)
+
+    def serve(events: list[tuple[int, int]], now: float) -> None:
+        nonlocal settled
+        for fd, mask in events:
+            conn = open_.get(fd)
+            if conn is None:
+                continue
+            try:
+                if conn.state == _CONNECTING:
+                    if mask & (select.EPOLLERR | select.EPOLLHUP):
+                        fail(conn, "ConnectionRefusedError: connect failed")
+                        continue
+                    conn.sock.send(request)
+                    conn.state = _HEAD
+                    poller.modify(fd, select.EPOLLIN)
+                    continue
+                data = buffer[: conn.sock.recv_into(buffer)].tobytes()
+                if not data:
+                    if conn.state == _BODY:
+                        close(conn)  # ended before batch.complete: reported below
+                    else:
+                        fail(conn, "the server closed the connection")
+                    continue
+                if conn.state == _HEAD:
+                    conn.head += data
+                    if b"\r\n\r\n" not in conn.head:
+                        continue
+                    head, data = conn.head.split(b"\r\n\r\n", 1)
+                    conn.result.status = int(head.split(b" ", 2)[1])
+                    conn.result.connected_at = now
+                    settled += 1
+                    conn.state = _BODY
+                    if conn.result.status != 200:
+                        conn.result.error = f"HTTP {conn.result.status}"
+                        close(conn)
+                        continue
+                    conn.decoder = Decoder(
+                        conn.result, b"transfer-encoding: chunked" in head.lower()
+                    )
+                    if not data:
+                        continue
+                assert conn.decoder is not None
+                if conn.decoder.feed(data, now):
+                    close(conn)
+            except OSError as error:
+                fail(conn, f"{type(error).__name__}: {error}")
+
+    deadline = time.monotonic() + 60
+    while settled < count and time.monotonic() < deadline:
+        while started < count and started - settled < 100:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            sock.connect_ex((HOST, port))
+            open_[sock.fileno()] = _Connection(sock, results[started])
+            poller.register(sock.fileno(), select.EPOLLOUT)
+            started += 1
+        serve(poller.poll(0.05), time.time())
     ok = sum(1 for r in results if r.status == 200)
     control.send(("connected", ok, time.time()))
     cpu_connect = time.process_time() - cpu0
-    # Wait for the go-ahead (the measured batch starts), then for every stream to end.
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, control.recv)
+    while not control.poll(0):  # the go-ahead: the measured batch starts
+        serve(poller.poll(0.01), time.time())
+    control.recv()
     cpu1 = time.process_time()
     wall1 = time.time()
     lags = array("d")
-    monitor = asyncio.create_task(_loop_lag(lags))
-    _done, pending = await asyncio.wait(tasks, timeout=timeout)
-    monitor.cancel()
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    end = time.monotonic() + timeout
+    while open_ and time.monotonic() < end:
+        events = poller.poll(0.005)
+        returned = time.perf_counter()
+        serve(events, time.time())
+        # How long bytes that arrived meanwhile wait to be read: this loop's own share
+        # of the delay (what a timer's lateness is for an event loop).
+        lags.append(time.perf_counter() - returned)
+    for conn in list(open_.values()):
+        close(conn)
+    poller.close()
     for r in results:
         if r.error is None and not r.complete and r.status == 200:
             r.error = "timed out before batch.complete"
@@ -271,13 +380,7 @@ async def _loop_lag(lags: array[float]) -> None:
 
 def worker_main(port: int, path: str, count: int, control: Any, timeout: float) -> None:
     raise_fd_limit(count * 2 + 256)
-    coroutine = _viewers(port, path, count, control, timeout)
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover
-        out = asyncio.run(coroutine)
-    else:
-        out = uvloop.run(coroutine)
+    out = _viewers(port, path, count, control, timeout)
     control.send(("done", out))
     control.close()
 
