@@ -136,6 +136,7 @@ class BatchFeed:
         state = await self._read_state()
         self.high = state.last_seq
         self._publish_progress(state, time.time())
+        self._notify()
         self._task = asyncio.create_task(self._follow(), name=f"bulkgen-feed-{self.batch_id}")
 
     def close(self) -> None:
@@ -188,10 +189,12 @@ class BatchFeed:
         changed_fault = self._state is not None and state.storage_fault != self._state.storage_fault
         if changed_status or changed_fault or (due and (grew or force_progress or changed)):
             self._publish_progress(state, now)
-        if grew or changed_status:
+            self._notify()  # the new events and their progress in one pass
+        elif grew:
             self._notify()
 
     def _publish_progress(self, state: ProgressState, now: float) -> None:
+        """A new ``batch.progress`` frame (the caller tells the viewers)."""
         self.status = state.status
         self._state = state
         snapshot = state.snapshot(now)
@@ -200,7 +203,6 @@ class BatchFeed:
         )
         self.progress = ProgressFrame(state.last_seq, frame, self.progress.version + 1, snapshot)
         self._progress_at = now
-        self._notify()
 
     def _notify(self) -> None:
         tick, self._tick = self._tick, asyncio.Event()
