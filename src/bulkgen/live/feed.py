@@ -40,7 +40,7 @@ _IDLE_PROGRESS_SECONDS = 2.0
 #: A pass over the attached viewers gives the event loop back after this long (checked
 #: every ``_SLICE_CHECK`` viewers), so generation and requests go on during a large
 #: fan-out; the pass continues in the loop's next turn.
-_SLICE_SECONDS = 0.003
+_SLICE_SECONDS = 0.001
 _SLICE_CHECK = 64
 
 
