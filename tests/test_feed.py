@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,3 +273,44 @@ async def test_a_large_fan_out_gives_the_loop_back_and_every_viewer_every_event(
     assert len(order) == len(sinks) + first
     shared.close()
     assert all(sink.finished for sink in sinks)
+
+
+async def test_viewers_behind_a_new_feed_share_one_read_back(
+    store: SQLStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_id = await running_batch(store)
+    await log_pairs(store, batch_id, 3)  # events 1-6, logged before anyone watched
+    late = feed(store, batch_id, cache_size=64)
+    await late.start()
+    assert (late.low, late.high) == (6, 6)  # a new feed starts at the end of the log
+    reads = []
+    inner = store.read_events
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs)
+        return await inner(*args, **kwargs)
+
+    monkeypatch.setattr(store, "read_events", counted)
+    # A page load: viewers whose cursors are a few events behind, all at once.
+    await asyncio.gather(*(late.backfill(cursor) for cursor in (2, 4, 2, 5, 3)))
+    assert len(reads) == 1
+    assert late.low == 0
+    assert ids(late.frames_after(2)[0]) == [3, 4, 5, 6]
+    await log_pairs(store, batch_id, 1)
+    # New events join the ring after the ones read back (the feed polls the log).
+    await follow_feed(late, lambda: late.high == 8, what="events 7 and 8")
+    assert ids(late.frames_after(4)[0]) == [5, 6, 7, 8]
+    late.close()
+
+
+async def test_a_read_back_that_does_not_fit_leaves_the_ring_alone(store: SQLStore) -> None:
+    batch_id = await running_batch(store)
+    await log_pairs(store, batch_id, 10)  # events 1-20
+    small = feed(store, batch_id, cache_size=16)
+    await small.start()
+    await small.backfill(0)  # 20 events behind: more than the ring holds
+    assert (small.low, small.high) == (20, 20)
+    await small.backfill(10)  # 10 behind: they fit
+    assert small.low <= 10
+    assert ids(small.frames_after(10)[0]) == list(range(11, 21))
+    small.close()

@@ -131,6 +131,8 @@ class DirectViewer:
         feed = self.feed
         while not feed.closed and not self.sink.lost:
             if self.cursor < feed.low:
+                await feed.backfill(self.cursor)
+            if self.cursor < feed.low:
                 page = await self.store.read_events(
                     feed.batch_id, after=self.cursor, upto=feed.high, limit=_CATCH_UP_PAGE
                 )

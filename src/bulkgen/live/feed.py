@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from bulkgen.events import BatchProgress, dump, progress_event
 from bulkgen.live.sse import encode_event, encode_logged
 from bulkgen.log import Bus, Store
+from bulkgen.lookups import SharedLookups
 from bulkgen.metrics import events_followed
 from bulkgen.models import BatchStatus, ProgressSnapshot
 from bulkgen.progress import ProgressState
@@ -42,6 +43,9 @@ _IDLE_PROGRESS_SECONDS = 2.0
 #: fan-out; the pass continues in the loop's next turn.
 _SLICE_SECONDS = 0.001
 _SLICE_CHECK = 64
+#: A read back into the ring brings at least this many events (when they fit), so the
+#: viewers of one page load, whose cursors differ by a few events, share it.
+_BACKFILL_MIN = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,8 @@ class BatchFeed:
         self._pushes: dict[tuple[int, int], Push] = {}
         self._passing = False
         self._again = False
+        #: Reads back into the ring, shared by the viewers that need them together.
+        self._backfills: SharedLookups[int, None] = SharedLookups()
         #: Schedules the rest of a pass: the loop's next turn unless set (tests hold it).
         self.later: Callable[[Callable[[], None]], object] | None = None
         #: Users the store confirmed may see this batch (a batch's owner never changes).
@@ -125,6 +131,29 @@ class BatchFeed:
             chunk = b"".join(reversed(newest_first))
             self._joined[cursor] = chunk
         return chunk, self.high
+
+    async def backfill(self, cursor: int) -> None:
+        """Put the events after ``cursor`` that the ring lacks (logged before this feed
+        started, or dropped from it) back in front of it when they fit: a crowd opening
+        a batch's page at once reads them once instead of once per viewer."""
+        low = self.low
+        room = (self._frames.maxlen or 0) - len(self._frames)
+        if cursor >= low or low - cursor > room:
+            return
+        count = min(room, max(low - cursor, _BACKFILL_MIN))
+        await self._backfills.get(low, lambda: self._read_back(low, count))
+
+    async def _read_back(self, low: int, count: int) -> None:
+        start = max(low - count, 0)
+        page = await self._store.read_events(self.batch_id, after=start, upto=low, limit=count)
+        if not page or page[-1].seq != low or self.low != low:
+            return  # the ring moved meanwhile: the viewers read the store themselves
+        if len(self._frames) + len(page) > (self._frames.maxlen or 0):
+            return
+        self._frames.extendleft(
+            (event.seq, encode_logged(event.seq, event.type, event.data))
+            for event in reversed(page)
+        )
 
     async def _read_state(self) -> ProgressState:
         """The batch's progress state, with this process's storage fault, if any."""
