@@ -295,7 +295,8 @@ class FeedHub:
         self._cache_size = cache_size
         self._progress_interval = progress_interval
         self._feeds: dict[str, BatchFeed] = {}
-        self._starting: dict[str, asyncio.Future[BatchFeed]] = {}
+        #: Feeds being started, shared by the viewers that arrive meanwhile.
+        self._starting: SharedLookups[str, BatchFeed] = SharedLookups()
         self.closed = False
 
     @contextlib.asynccontextmanager
@@ -322,30 +323,20 @@ class FeedHub:
         feed = self._feeds.get(batch_id)
         if feed is not None:
             return feed
-        pending = self._starting.get(batch_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[BatchFeed] = asyncio.get_running_loop().create_future()
-        self._starting[batch_id] = future
-        try:
-            feed = BatchFeed(
-                batch_id,
-                self._store,
-                self._bus,
-                cache_size=self._cache_size,
-                progress_interval=self._progress_interval,
-                poll_seconds=self._poll_seconds,
-                storage_fault=self._storage_fault,
-            )
-            await feed.start()
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved here so a lone failure is not reported twice
-            raise
-        finally:
-            del self._starting[batch_id]
+        return await self._starting.get(batch_id, lambda: self._start(batch_id))
+
+    async def _start(self, batch_id: str) -> BatchFeed:
+        feed = BatchFeed(
+            batch_id,
+            self._store,
+            self._bus,
+            cache_size=self._cache_size,
+            progress_interval=self._progress_interval,
+            poll_seconds=self._poll_seconds,
+            storage_fault=self._storage_fault,
+        )
+        await feed.start()
         self._feeds[batch_id] = feed
-        future.set_result(feed)
         return feed
 
     def current(self, batch_id: str) -> BatchFeed | None:
