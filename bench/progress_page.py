@@ -140,7 +140,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bulkgen-bench-") as tmp:
         db, port, log = Path(tmp) / "page.db", free_port(), Path(tmp) / "server.log"
         server = spawn_server(
-            serve_command(db, port), log, {"BULKGEN_GLOBAL_CONCURRENCY": str(CONCURRENCY)}
+            serve_command(db, port),
+            log,
+            # One local user on loopback: the page needs no sign-in.
+            {"BULKGEN_GLOBAL_CONCURRENCY": str(CONCURRENCY), "BULKGEN_REQUIRE_SIGN_IN": "false"},
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
