@@ -16,10 +16,10 @@ const FALLBACK_MS = 250;
 const scheduler = /** @type {{ scheduler?: { yield?: () => Promise<void> } }} */ (globalThis)
   .scheduler;
 
-const channel = new MessageChannel();
+/** @type {MessagePort | null} posts the messages whose arrival starts a new task */
+let port = null;
 /** @type {(() => void)[]} */
 const waiting = [];
-channel.port1.onmessage = () => waiting.shift()?.();
 
 /**
  * Resolve in a new task: `await nextTask()` lets the browser paint and handle input.
@@ -28,9 +28,15 @@ channel.port1.onmessage = () => waiting.shift()?.();
  */
 export function nextTask() {
   if (typeof scheduler?.yield === "function") return scheduler.yield();
+  if (port === null) {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+    port = channel.port2;
+  }
+  const sender = port;
   return new Promise((resolve) => {
     waiting.push(resolve);
-    channel.port2.postMessage(null);
+    sender.postMessage(null);
   });
 }
 
