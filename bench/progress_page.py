@@ -15,7 +15,11 @@ Measured in the page (Debian's Chromium through Playwright, headless):
 - **caught up**: when the page first shows the batch completed with every item counted,
   against the ``created_at`` of its ``batch.complete`` event in the server's log.
 
-    .venv/bin/python bench/progress_page.py [--count 10000]
+With ``--profile``, it also says what the long tasks were: the events inside each task
+of 50 ms or more (the trace), and the functions that ran in them (a V8 CPU profile of the
+same run), so a change is aimed at the real cost.
+
+    .venv/bin/python bench/progress_page.py [--count 10000] [--profile]
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from helpers.browser import CHROMIUM, CHROMIUM_ARGS
 CONCURRENCY = 64
 GOAL_LONGEST_MS = 50.0
 GOAL_CAUGHT_UP_S = 1.0
+LONG_TASK_US = 50_000
 
 #: Installed before any script of the page: collect every long task.
 OBSERVE = """
@@ -119,7 +124,17 @@ def read_trace(raw: bytes) -> dict[str, Any]:
     forced = [
         took for key, start, took in layouts if any(a <= start < b for a, b in spans.get(key, []))
     ]
+    long_tasks = [
+        e
+        for e in events
+        if (e.get("pid"), e.get("tid")) in mains
+        and e.get("ph") == "X"
+        and e["name"] == "RunTask"
+        and float(e.get("dur", 0)) >= LONG_TASK_US
+    ]
     return {
+        "windows": [(float(e["ts"]), float(e["ts"]) + float(e["dur"])) for e in long_tasks],
+        "inside": [inside_task(task, events) for task in long_tasks],
         "tasks": len(tasks),
         "longest_task_ms": max(tasks, default=0.0),
         "tasks_over_50ms": sum(t >= 50 for t in tasks),
@@ -129,18 +144,104 @@ def read_trace(raw: bytes) -> dict[str, Any]:
     }
 
 
+def event_label(event: dict[str, Any]) -> str:
+    """A trace event's name with what it ran: the event type, the function, the script."""
+    data = event.get("args", {}).get("data", {}) or {}
+    detail = data.get("type") or data.get("functionName") or ""
+    url = str(data.get("url") or "").rsplit("/", 1)[-1]
+    return " ".join(part for part in (event["name"], detail, url) if part)
+
+
+#: Trace events that only wrap the work of a task: their children are shown instead.
+WRAPPERS = {"ThreadControllerImpl::RunTask", "RunTask", "BlinkScheduler_PerformMicrotaskCheckpoint"}
+
+
+def inside_task(task: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What one long task spent its time on: the work under its wrappers, by label, in ms."""
+    key, start = (task["pid"], task["tid"]), float(task["ts"])
+    end = start + float(task["dur"])
+    nested = sorted(
+        (
+            e
+            for e in events
+            if e.get("ph") == "X"
+            and (e.get("pid"), e.get("tid")) == key
+            and e is not task
+            and start <= float(e["ts"]) < end
+        ),
+        key=lambda e: (float(e["ts"]), -float(e.get("dur", 0))),
+    )
+    spent: dict[str, float] = {}
+    stack: list[float] = []  # the ends of the counted events that enclose the next one
+    for e in nested:
+        begin = float(e["ts"])
+        while stack and begin >= stack[-1]:
+            stack.pop()
+        if stack:
+            continue  # inside work already counted
+        if e["name"] in WRAPPERS:
+            continue  # look at what it runs
+        stack.append(begin + float(e.get("dur", 0)))
+        label = event_label(e)
+        spent[label] = spent.get(label, 0.0) + float(e.get("dur", 0)) / 1000
+    top = sorted(spent.items(), key=lambda kv: -kv[1])[:5]
+    return {"ms": float(task["dur"]) / 1000, "children": [[k, round(v, 1)] for k, v in top]}
+
+
+def profile_in_windows(
+    profile: dict[str, Any], windows: list[tuple[float, float]]
+) -> list[tuple[str, float]]:
+    """Self time per function (ms) of the CPU profile's samples that fall in long tasks."""
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    spent: dict[str, float] = {}
+    at = float(profile["startTime"])
+    samples, deltas = profile.get("samples", []), profile.get("timeDeltas", [])
+    for index, (node_id, delta) in enumerate(zip(samples, deltas, strict=False)):
+        at += float(delta)
+        if not any(a <= at < b for a, b in windows):
+            continue
+        following = float(deltas[index + 1]) if index + 1 < len(deltas) else 0.0
+        frame = nodes[node_id]["callFrame"]
+        url = str(frame.get("url") or "").rsplit("/", 1)[-1]
+        line = int(frame.get("lineNumber", 0)) + 1
+        name = f"{frame.get('functionName') or '(anonymous)'} {url}:{line}"
+        spent[name] = spent.get(name, 0.0) + following / 1000
+    return sorted(spent.items(), key=lambda kv: -kv[1])
+
+
+def print_profile(trace: dict[str, Any], profile: dict[str, Any] | None) -> None:
+    """Where the long tasks' time went (``--profile``)."""
+    print("\nlong tasks (trace), longest first: their largest direct children")
+    for task in sorted(trace["inside"], key=lambda t: -t["ms"])[:8]:
+        parts = "; ".join(f"{label} {ms:.1f}" for label, ms in task["children"])
+        print(f"  {task['ms']:6.1f} ms  {parts}")
+    if profile is not None:
+        print("\nself time inside long tasks (CPU profile), ms")
+        for name, ms in profile_in_windows(profile, trace["windows"])[:15]:
+            print(f"  {ms:7.1f}  {name}")
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10_000, help="items in the batch")
     parser.add_argument("--timeout", type=float, default=60.0, help="give up after N s")
+    parser.add_argument(
+        "--profile", action="store_true", help="say what ran in the long tasks (CPU profile)"
+    )
+    parser.add_argument(
+        "--save-trace", type=Path, help="also write the trace here (for DevTools or Perfetto)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bulkgen-bench-") as tmp:
         db, port, log = Path(tmp) / "page.db", free_port(), Path(tmp) / "server.log"
         server = spawn_server(
-            serve_command(db, port), log, {"BULKGEN_GLOBAL_CONCURRENCY": str(CONCURRENCY)}
+            serve_command(db, port),
+            log,
+            # One local user on loopback: the page needs no sign-in.
+            {"BULKGEN_GLOBAL_CONCURRENCY": str(CONCURRENCY), "BULKGEN_REQUIRE_SIGN_IN": "false"},
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -166,6 +267,12 @@ def main() -> None:
                             "disabled-by-default-devtools.timeline",
                         ],
                     )
+                    profiler = None
+                    if args.profile:
+                        profiler = page.context.new_cdp_session(page)
+                        profiler.send("Profiler.enable")
+                        profiler.send("Profiler.setSamplingInterval", {"interval": 200})
+                        profiler.send("Profiler.start")
                     started = time.time()
                     client.post(f"/api/generation/batch/{blocker}/cancel").raise_for_status()
                     page.wait_for_function(
@@ -174,7 +281,11 @@ def main() -> None:
                     caught_up = page.evaluate("window.__caughtUp") / 1000
                     page.wait_for_timeout(300)  # the last frames and observer callbacks
                     long_tasks = page.evaluate("window.__longTasks")
-                    trace = read_trace(browser.stop_tracing())
+                    profile = profiler.send("Profiler.stop")["profile"] if profiler else None
+                    raw_trace = browser.stop_tracing()
+                    if args.save_trace:
+                        args.save_trace.write_bytes(raw_trace)
+                    trace = read_trace(raw_trace)
                     browser.close()
         finally:
             stop_server(server)
@@ -207,6 +318,9 @@ def main() -> None:
         f"no forced layout {'MET' if met_layout else 'NOT MET'}; "
         f"caught up within {GOAL_CAUGHT_UP_S:.0f} s {'MET' if met_lag else 'NOT MET'}"
     )
+    if args.profile:
+        print_profile(trace, profile)
+    del trace["windows"], trace["inside"]
     emit_json(
         {
             "bench": "progress_page",

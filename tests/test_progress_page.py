@@ -86,7 +86,7 @@ def test_a_batch_followed_from_start_to_end_matches_the_api(
     # The page followed from the state it rendered, then closed the stream at the end.
     assert len(seen["sources"]) == 1
     assert "?after=" in seen["sources"][0]["url"]
-    assert seen["sources"][0]["state"] == 2  # EventSource.CLOSED
+    assert seen["sources"][0]["ended"] is True
     expect(page.locator("[data-role=eta]")).to_have_text("Done")
     expect(page.locator("[data-role=throughput]")).to_contain_text("items/min")
     expect(page.locator("[data-action=cancel]")).to_be_disabled()
@@ -381,6 +381,75 @@ def test_generated_markup_is_shown_as_text_and_runs_nothing(
     assert_clean(problems)
 
 
+# Holds the page's stream request until the test releases it: the page then catches up on
+# everything the batch did meanwhile from one response.
+HOLD_STREAM = """
+(() => {
+  const fetchNow = window.fetch;
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  window.__stream = { held: false, release: () => release() };
+  window.fetch = function (input, init) {
+    if (!String(typeof input === "string" ? input : input.url).includes("/progress?")) {
+      return fetchNow.call(this, input, init);
+    }
+    window.__stream.held = true;
+    return released.then(() => fetchNow.call(this, input, init));
+  };
+})();
+"""
+
+
+def test_a_large_backlog_is_caught_up_and_a_reload_shows_the_same_rows(
+    live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
+) -> None:
+    count = 3000
+    batch = create(
+        client,
+        count=count,
+        concurrency=16,
+        generator_options={
+            "seed": 4,
+            "latency_ms": [0, 0],
+            "fail_rate": 0.05,
+            "invalid_rate": 0.05,
+        },
+    )
+    page.add_init_script(HOLD_STREAM)
+    open_view(page, live.url, batch["id"])
+    rendered_at = int(page.locator("#progress-view").get_attribute("data-last-event-id") or "0")
+    page.wait_for_function("() => window.__stream.held")
+    gate.open()
+    final = wait_finished(client, batch["id"])
+    page.evaluate("() => window.__stream.release()")  # thousands of events in one response
+    wait_until_finished(page)
+
+    items = all_items(client, batch["id"])
+    newest = sorted(i["index"] for i in items if i["status"] != "pending")[-FEED_WINDOW:]
+    status = {item["index"]: item["status"] for item in items}
+
+    def assert_newest_rows() -> None:
+        assert_shows_final(page, final)
+        rows = feed_rows(page)
+        assert [row["index"] for row in rows] == newest
+        assert all(row["status"] == status[row["index"]] for row in rows)
+        assert all(f"indicator-{row['status']}" in row["indicator"] for row in rows)
+
+    assert_newest_rows()
+    seen = probe(page)
+    assert seen["maxRows"] <= FEED_WINDOW
+    # One request, from the rendered state, read to the batch's end.
+    assert [(s["url"].rsplit("?", 1)[1], s["ended"]) for s in seen["sources"]] == [
+        (f"after={rendered_at}", True)
+    ]
+    page.reload()
+    expect(page.locator("#progress-view")).to_have_attribute("data-ready", "true")
+    expect(connection(page)).to_have_attribute("data-connection", "finished")
+    assert_newest_rows()
+    assert probe(page)["sources"] == []  # a finished batch opens no stream
+    assert_clean(problems)
+
+
 @pytest.mark.slow
 def test_a_ten_thousand_item_batch_keeps_the_feed_bounded(
     live: LiveServer, gate: Gate, client: httpx.Client, page: Page, problems: PageProblems
@@ -493,7 +562,7 @@ def test_cancel_from_the_page_ends_the_batch_and_the_stream(
     expect(page.locator("[data-role=action-message]")).to_be_hidden()
     expect(cancel).to_be_disabled()
     expect(retry).to_be_enabled()  # the cancelled batch's pending items can still run
-    assert all(source["state"] == 2 for source in probe(page)["sources"])
+    assert all(source["ended"] for source in probe(page)["sources"])
     assert_clean(problems)
 
 
@@ -519,7 +588,7 @@ def test_retry_failed_from_the_page_follows_the_new_run(
     retry.click()
     page.wait_for_function(
         """() => window.__probe.sources.length === 1
-            && window.__probe.sources[0].readyState === 2
+            && window.__probe.sources[0].ended
             && document.querySelector("[data-connection]").dataset.connection === "finished"
         """
     )
@@ -607,7 +676,7 @@ def test_failures_by_reason_are_live_and_one_group_can_be_retried(
     button.click()
     page.wait_for_function(
         """() => window.__probe.sources.length === 2
-            && window.__probe.sources[1].readyState === 2
+            && window.__probe.sources[1].ended
             && document.querySelector("[data-connection]").dataset.connection === "finished"
         """
     )

@@ -1,7 +1,9 @@
 """The live progress view as browser tests read it: a probe, the feed's state, the counts.
 
-A probe installed before the page's own scripts records the EventSources the page opens,
-the connection states it shows, the most feed rows it ever held and its longest task.
+A probe installed before the page's own scripts records the streams the page opens (each
+``fetch`` of a ``/progress`` URL, and whether it has ended: read to its end, aborted, or
+refused), the connection states it shows, the most feed rows it ever held and its longest
+task.
 """
 
 from __future__ import annotations
@@ -18,12 +20,34 @@ PROBE = """
     sources: [], connections: [], longest: 0, longTasks: 0, maxRows: 0, frameGap: 0,
   };
   window.__probe = probe;
-  const Native = window.EventSource;
-  window.EventSource = class extends Native {
-    constructor(url, init) {
-      super(url, init);
-      probe.sources.push(this);
-    }
+  // A stream request ends when its body is read to the end, when the page aborts it, or
+  // when the server answers without a stream (204, an error).
+  const nativeFetch = window.fetch;
+  window.fetch = function (input, init) {
+    const url = new URL(typeof input === "string" ? input : input.url, location.href);
+    const answer = nativeFetch.call(this, input, init);
+    if (!url.pathname.endsWith("/progress")) return answer;
+    const stream = { url: url.href, ended: false, status: null };
+    probe.sources.push(stream);
+    init?.signal?.addEventListener("abort", () => { stream.ended = true; });
+    return answer.then((response) => {
+      stream.status = response.status;
+      if (!response.body || response.status !== 200) {
+        stream.ended = true;
+        return response;
+      }
+      const getReader = response.body.getReader.bind(response.body);
+      response.body.getReader = (...args) => {
+        const reader = getReader(...args);
+        const read = reader.read.bind(reader);
+        reader.read = () => read().then(
+          (chunk) => { if (chunk.done) stream.ended = true; return chunk; },
+          (error) => { stream.ended = true; throw error; },
+        );
+        return reader;
+      };
+      return response;
+    }, (error) => { stream.ended = true; throw error; });
   };
   try {
     new PerformanceObserver((list) => {
@@ -131,7 +155,7 @@ def probe(page: Page) -> dict[str, Any]:
     found: dict[str, Any] = page.evaluate(
         """() => ({
             ...window.__probe,
-            sources: window.__probe.sources.map((s) => ({ url: s.url, state: s.readyState })),
+            sources: window.__probe.sources.map((s) => ({ url: s.url, ended: s.ended })),
         })"""
     )
     return found

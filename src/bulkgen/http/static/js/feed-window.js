@@ -10,12 +10,17 @@
  *
  * While a fetch is in flight, the summaries that arrive are kept and applied again on top
  * of the fetched rows, so an item never stays at the (older) state the fetch read.
+ *
+ * Rows are built in slices of a few milliseconds, one slice per animation frame, newest
+ * first: a burst that replaces the whole window never holds the page, and the rows a
+ * following user sees come first. `data-settled` on the feed says when all are shown.
  * @module feed-window
  */
 
 import { AutoScroll } from "./auto-scroll.js";
 import { createRow, updateRow } from "./feed-row.js";
 import { formatCount, plural } from "./format.js";
+import { FrameCallback, Slice } from "./frames.js";
 import { fillContent } from "./item-content.js";
 
 /** @typedef {import("./types.js").ItemSummary} ItemSummary */
@@ -34,6 +39,12 @@ export function part(root, selector, type) {
   if (!(found instanceof type)) throw new Error(`progress view: missing ${selector}`);
   return found;
 }
+
+/**
+ * Rows built or changed per animation frame at most: what the browser then lays out and
+ * paints in that frame grows with them. About two screens of rows.
+ */
+const ROWS_PER_FRAME = 40;
 
 export class FeedWindow {
   /**
@@ -74,6 +85,13 @@ export class FeedWindow {
     this.problem = "";
     /** @type {Map<number, ItemSummary>} summaries that arrived during a fetch */
     this.recent = new Map();
+    /** @type {Map<number, ItemSummary>} summaries not shown yet (the latest of each item) */
+    this.pending = new Map();
+    /** @type {number[]} the pending indices, newest last, while a drain goes through them */
+    this.queue = [];
+    this.drainer = new FrameCallback(() => this.drain());
+    /** @type {(() => void)[]} called once every pending summary is shown */
+    this.onSettled = [];
     this.scroll = new AutoScroll(
       this.scroller,
       () => this.showControls(),
@@ -92,40 +110,76 @@ export class FeedWindow {
       },
       true,
     );
+    this.scroller.dataset.settled = "true";
     this.showControls();
     this.scroll.stick();
   }
 
   /**
-   * Show the latest state of these items (at most one summary per index).
+   * Show the latest state of these items: the first rows now, the rest in the next frames.
    * @param {Iterable<ItemSummary>} items
    */
   apply(items) {
-    /** @type {Map<number, ItemSummary>} */
-    const fresh = new Map();
-    const lowest = this.order.length ? this.order[0] : -Infinity;
-    const highest = this.order.length ? /** @type {number} */ (this.order.at(-1)) : Infinity;
     for (const item of items) {
       if (this.loading > 0) this.recent.set(item.index, item);
       if (item.status !== "pending" && item.index > this.maxSeen) this.maxSeen = item.index;
-      const row = this.rows.get(item.index);
-      if (row) {
-        updateRow(row, item);
-        const details = row.querySelector("details");
-        if (details?.open) this.fill(details);
-      } else if (item.status === "pending") {
-        continue; // not started: no row until it is
-      } else if (this.earlierHidden && item.index < lowest) {
-        continue; // above the window
-      } else if (this.laterHidden && item.index > highest) {
-        continue; // below a paused window
-      } else {
-        fresh.set(item.index, item);
-      }
+      this.pending.set(item.index, item);
     }
-    if (fresh.size > 0) this.insert([...fresh.values()]);
+    this.queue = [];
+    this.drain();
+  }
+
+  /** Show pending summaries, newest first, for one slice; the rest at the next frame. */
+  drain() {
+    this.drainer.cancel();
+    if (this.queue.length === 0) this.queue = [...this.pending.keys()].sort((a, b) => a - b);
+    const slice = new Slice();
+    let rows = 0;
+    while (this.queue.length > 0 && rows < ROWS_PER_FRAME && !slice.over) {
+      const index = /** @type {number} */ (this.queue.pop());
+      const item = this.pending.get(index);
+      this.pending.delete(index);
+      if (item && this.show(item)) rows += 1;
+    }
     this.showControls();
     // No stick() here: the scroller's resize observer follows the new rows after layout.
+    if (this.pending.size > 0) {
+      this.scroller.dataset.settled = "false";
+      this.drainer.request();
+      return;
+    }
+    this.queue = [];
+    this.scroller.dataset.settled = "true";
+    for (const settled of this.onSettled.splice(0)) settled();
+  }
+
+  /**
+   * Call `settled` once every summary received so far is shown.
+   * @param {() => void} settled
+   */
+  whenSettled(settled) {
+    if (this.pending.size === 0) settled();
+    else this.onSettled.push(settled);
+  }
+
+  /**
+   * @param {ItemSummary} item the latest summary of its item
+   * @returns {boolean} whether a row was built or changed
+   */
+  show(item) {
+    const row = this.rows.get(item.index);
+    if (row) {
+      updateRow(row, item);
+      const details = row.querySelector("details");
+      if (details?.open) this.fill(details);
+      return true;
+    }
+    if (item.status === "pending") return false; // not started: no row until it is
+    const { order } = this;
+    if (this.earlierHidden && order.length && item.index < order[0]) return false; // above
+    const last = /** @type {number} */ (order.at(-1));
+    if (this.laterHidden && order.length && item.index > last) return false; // below, paused
+    return this.insert(item);
   }
 
   /**
@@ -138,36 +192,26 @@ export class FeedWindow {
     void fillContent(details, Number(row.dataset.index), this.loadItem);
   }
 
-  /** @param {ItemSummary[]} items without rows yet */
-  insert(items) {
-    let incoming = items.sort((a, b) => a.index - b.index);
-    let overflow = this.order.length + incoming.length - this.limit;
-    if (overflow > 0 && this.scroll.following) {
-      // Keep the newest: drop the lowest indices of rows and newcomers together.
-      let rows = 0;
-      let skip = 0;
-      for (; overflow > 0; overflow--) {
-        const newcomer = skip < incoming.length ? incoming[skip].index : Infinity;
-        if (rows < this.order.length && this.order[rows] < newcomer) rows++;
-        else skip++;
+  /**
+   * Add a row, keeping the window's size: while following, the oldest row makes way (or
+   * the item is older than all of them and stays out); while paused, the newest.
+   * @param {ItemSummary} item without a row yet
+   * @returns {boolean} whether it got a row
+   */
+  insert(item) {
+    if (this.order.length >= this.limit) {
+      if (this.scroll.following) {
+        this.earlierHidden = true;
+        if (item.index < this.order[0]) return false;
+        this.removeRows(0, 1);
+      } else {
+        this.laterHidden = true;
+        if (item.index > /** @type {number} */ (this.order.at(-1))) return false;
+        this.removeRows(this.order.length - 1, 1);
       }
-      this.removeRows(0, rows);
-      incoming = incoming.slice(skip);
-      this.earlierHidden = true;
-    } else if (overflow > 0) {
-      // Keep what the user is reading: drop the highest indices instead.
-      let rows = this.order.length;
-      let keep = incoming.length;
-      for (; overflow > 0; overflow--) {
-        const newcomer = keep > 0 ? incoming[keep - 1].index : -Infinity;
-        if (rows > 0 && this.order[rows - 1] > newcomer) rows--;
-        else keep--;
-      }
-      this.removeRows(rows, this.order.length - rows);
-      incoming = incoming.slice(0, keep);
-      this.laterHidden = true;
     }
-    for (const item of incoming) this.insertRow(item);
+    this.insertRow(item);
+    return true;
   }
 
   /** @param {ItemSummary} item */

@@ -84,6 +84,8 @@ export class ProgressView {
       void this.act("retry", reason),
     );
     this.busy = false;
+    /** Streams opened: a run's end shown late must not end a newer run's stream. */
+    this.runs = 0;
     this.retryDelay = FIRST_RETRY_MS;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.reopenTimer = null;
@@ -139,7 +141,18 @@ export class ProgressView {
     }
     if (items.size > 0) this.feed.apply(items.values());
     if (snapshot !== null) this.showSnapshot(snapshot);
-    if (complete) this.setConnection("finished");
+    if (complete) this.finishWhenShown();
+  }
+
+  /**
+   * Say "Finished" once the feed shows every item too (its last rows may take a few frames).
+   */
+  finishWhenShown() {
+    this.stream.close();
+    const run = ++this.runs;
+    this.feed.whenSettled(() => {
+      if (run === this.runs && isFinished(this.status)) this.setConnection("finished");
+    });
   }
 
   /** @param {Snapshot} snapshot */
@@ -257,6 +270,7 @@ export class ProgressView {
       } else if (action === "retry") {
         this.showSnapshot(batch.progress);
         // Resume from the last event this page has seen: the re-queued items come first.
+        this.runs += 1;
         this.setConnection("connecting");
         this.stream.open(this.stream.lastId);
       }
