@@ -147,6 +147,12 @@ class Settings(BaseSettings):
         le=4096,
         description="Most items generated at once across all batches of this process.",
     )
+    rules_process_min_items: int = Field(
+        default=200,
+        ge=0,
+        description="Batches of at least this many items run the item-writing rules in a "
+        "process of their own, off the event loop; 0: always in the server's process.",
+    )
     max_attempts: int = Field(
         default=3,
         ge=1,

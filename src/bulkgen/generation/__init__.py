@@ -11,12 +11,16 @@ or a viewer.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from bulkgen.errors import InvalidConfig
 from bulkgen.generation.base import GenerationRequest, Generator, close_generator
 from bulkgen.generation.demo import DemoGenerator
-from bulkgen.generation.openai_compat import OpenAIGenerator
 from bulkgen.models import BatchConfig, OpenAIOptions
 from bulkgen.settings import Settings
+
+if TYPE_CHECKING:
+    from bulkgen.generation.openai_compat import OpenAIGenerator
 
 __all__ = [
     "DemoGenerator",
@@ -35,6 +39,8 @@ def build_generator(config: BatchConfig, settings: Settings) -> Generator:
     One instance serves one run of one batch (it may hold an HTTP client and the batch's
     request-rate limit); the runner closes it when the run ends.
     """
+    from bulkgen.generation.openai_compat import OpenAIGenerator
+
     options = config.generator_options
     if isinstance(options, OpenAIOptions):  # the config guarantees generator == "openai"
         return OpenAIGenerator(
@@ -48,6 +54,16 @@ def build_generator(config: BatchConfig, settings: Settings) -> Generator:
             review_api_key=settings.openai_review_api_key,
         )
     return DemoGenerator(options)
+
+
+def __getattr__(name: str) -> Any:
+    # The provider's SDK loads on first use: the rule process (which imports this package
+    # for its rules) starts without it.
+    if name == "OpenAIGenerator":
+        from bulkgen.generation.openai_compat import OpenAIGenerator
+
+        return OpenAIGenerator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_runnable(config: BatchConfig, settings: Settings) -> None:

@@ -16,7 +16,9 @@ import time
 
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
-from bulkgen.generation.stem_history import load_stems
+from bulkgen.generation.judges import InlineJudge, Judge
+from bulkgen.generation.rule_process import RuleProcess
+from bulkgen.generation.stem_history import load_stems, passed_before
 from bulkgen.log import EventLog, Receipt, StartItem, Store
 from bulkgen.log.judging import starts_before_judgement
 from bulkgen.logs import working_on
@@ -47,6 +49,7 @@ class BatchRun:
         generator: Generator,
         global_slots: asyncio.Semaphore,
         settings: Settings,
+        rule_process: RuleProcess | None = None,
     ) -> None:
         self.batch_id = batch_id
         self.config = config
@@ -55,6 +58,7 @@ class BatchRun:
         self._generator = generator
         self._global_slots = global_slots
         self._settings = settings
+        self._rule_process = rule_process
         self._queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue(maxsize=config.concurrency)
         self._claimed: set[int] = set()
         self._workers: list[asyncio.Task[None]] = []
@@ -99,13 +103,14 @@ class BatchRun:
             self._judged.set()
         else:
             self._room = self._finishes_to_judge = room
+        judge = await self._judge(record.counts.total)
         self._maker = ItemWork(
             self.batch_id,
             self.config,
             event_log=self._log,
             generator=self._generator,
             settings=self._settings,
-            stems=await load_stems(self._store, self.batch_id),
+            judge=judge,
         )
         self._workers = [
             asyncio.create_task(self._worker()) for _ in range(self.config.concurrency)
@@ -115,7 +120,16 @@ class BatchRun:
         finally:
             self.ending = True
             await self._stop_workers()
+            await judge.close()
             await close_generator(self._generator)
+
+    async def _judge(self, total: int) -> Judge:
+        """The rule process's judge for a large batch, else the rules in this process."""
+        least = self._settings.rules_process_min_items
+        if self._rule_process is not None and least and total >= least:
+            stems = await passed_before(self._store, self.batch_id)
+            return self._rule_process.judge_for(self.config.topic, stems)
+        return InlineJudge(await load_stems(self._store, self.batch_id), self.config.topic)
 
     async def _scan(self) -> None:
         cursor = -1

@@ -18,8 +18,8 @@ from dataclasses import replace
 
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest, Generator, reviewer_of
+from bulkgen.generation.judges import Judge
 from bulkgen.generation.review import reviewed
-from bulkgen.generation.validators import StemIndex, validate_item
 from bulkgen.log import EventLog, FinishItem
 from bulkgen.models import (
     Attempt,
@@ -61,8 +61,8 @@ def backoff_seconds(base: float, failures: int, retry_after: float | None = None
 
 
 class ItemWork:
-    """Generates and judges the items of one batch; ``stems`` (the stems passed before)
-    guards repeats."""
+    """Generates and judges the items of one batch; its ``judge`` runs the rules and keeps
+    the stems passed before, which guard repeats."""
 
     def __init__(
         self,
@@ -72,7 +72,7 @@ class ItemWork:
         event_log: EventLog,
         generator: Generator,
         settings: Settings,
-        stems: StemIndex,
+        judge: Judge,
     ) -> None:
         self.batch_id = batch_id
         self.config = config
@@ -80,7 +80,7 @@ class ItemWork:
         self._generator = generator
         self._reviewer = reviewer_of(generator)
         self._settings = settings
-        self.stems = stems
+        self.judge = judge
         self._backoff_until = 0.0
 
     async def make(self, index: int, prior_attempts: int) -> FinishItem:
@@ -97,7 +97,7 @@ class ItemWork:
                         number=number, started_at=from_epoch(began), finished_at=from_epoch(ended)
                     )
                 )
-                return await self._reviewed(self._validated(index, attempts, outcome))
+                return await self._reviewed(await self._validated(index, attempts, outcome))
             attempts.append(
                 Attempt(
                     number=number,
@@ -124,7 +124,7 @@ class ItemWork:
     ) -> FinishItem:
         """The finish of an item whose answer came another way (a provider's batch)."""
         if isinstance(outcome, GeneratedItem):
-            return await self._reviewed(self._validated(index, attempts, outcome))
+            return await self._reviewed(await self._validated(index, attempts, outcome))
         return self._failed(index, attempts, outcome)
 
     async def _record_backoff(self, retry_after: float) -> None:
@@ -174,7 +174,7 @@ class ItemWork:
         judged = reviewed(finish, outcome)
         if judged.status is not ItemStatus.COMPLETED:
             # Its stem was reserved when it passed the rules: a later item may now use it.
-            self.stems.withdraw(f"item {finish.index + 1}")
+            self.judge.withdraw(f"item {finish.index + 1}")
         return replace(judged, at=time.time())
 
     async def _review(self, index: int, item: GeneratedItem) -> ItemReview | GenerationError:
@@ -214,11 +214,12 @@ class ItemWork:
             error=ItemError(kind=error.kind, message=detail, transient=error.transient),
         )
 
-    def _validated(self, index: int, attempts: list[Attempt], item: GeneratedItem) -> FinishItem:
-        results = validate_item(item, stems=self.stems, topic=self.config.topic)
+    async def _validated(
+        self, index: int, attempts: list[Attempt], item: GeneratedItem
+    ) -> FinishItem:
+        results, key = await self.judge.judge(f"item {index + 1}", item)
         errors = [r for r in results if r.severity is Severity.ERROR]
         warnings = tuple(r for r in results if r.severity is Severity.WARNING)
-        key = None if errors else self.stems.add(item.stem, f"item {index + 1}")
         return FinishItem(
             batch_id=self.batch_id,
             index=index,

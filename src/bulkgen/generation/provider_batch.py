@@ -42,6 +42,7 @@ from pydantic import BaseModel, Field
 from bulkgen.errors import GenerationError, PermanentGenerationError, TransientGenerationError
 from bulkgen.generation.base import GenerationRequest, close_generator
 from bulkgen.generation.item_work import ItemWork
+from bulkgen.generation.judges import InlineJudge
 from bulkgen.generation.openai_compat import OpenAIGenerator
 from bulkgen.generation.outcomes import batch_line_error
 from bulkgen.generation.stem_history import load_stems
@@ -163,7 +164,7 @@ class ProviderBatchRun:
                 event_log=self._log,
                 generator=self._generator,
                 settings=self._settings,
-                stems=await load_stems(self._store, self.batch_id),
+                judge=InlineJudge(await load_stems(self._store, self.batch_id), self.config.topic),
             )
             while not self._halted:
                 if state is None or state.collected:

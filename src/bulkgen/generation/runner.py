@@ -30,6 +30,7 @@ from bulkgen.generation import Generator, build_generator
 from bulkgen.generation.batch_run import BatchRun
 from bulkgen.generation.openai_compat import OpenAIGenerator
 from bulkgen.generation.provider_batch import ProviderBatchRun, cancel_provider_batch
+from bulkgen.generation.rule_process import RuleProcess
 from bulkgen.log import BatchRecord, EventLog, Store
 from bulkgen.models import BatchConfig, BatchStatus
 from bulkgen.quotas import Quotas, pause_spent
@@ -89,6 +90,7 @@ class Runner:
         self._settings = settings
         self._generator_factory = generator_factory or default_factory(settings)
         self._global_slots = asyncio.Semaphore(settings.global_concurrency)
+        self._rule_process = RuleProcess()
         self._runs: dict[str, BatchRun | ProviderBatchRun] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         #: Names this process on the leases of the batches it runs.
@@ -180,6 +182,7 @@ class Runner:
             generator=self._generator_factory(config),
             global_slots=self._global_slots,
             settings=self._settings,
+            rule_process=self._rule_process,
         )
 
     async def _drive(self, run: BatchRun | ProviderBatchRun) -> None:
@@ -236,6 +239,7 @@ class Runner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._rule_process.close()
 
     @property
     def running(self) -> list[str]:

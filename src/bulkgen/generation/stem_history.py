@@ -18,20 +18,27 @@ from bulkgen.log import PassedStem, Store
 EARLIER_STEMS = 10_000
 
 
-async def load_stems(store: Store, batch_id: str) -> StemIndex:
-    """The index of the stems passed before the batch's next item."""
+async def passed_before(store: Store, batch_id: str) -> list[tuple[str, str]]:
+    """The stems passed before the batch's next item, with their labels, in the order
+    the index takes them (the batch's own first)."""
     own = await store.passed_stems(batch_id)
     earlier = await store.earlier_stems(batch_id, limit=EARLIER_STEMS)
+    return [(passed.stem, f"item {passed.index + 1}") for passed in own] + [
+        (passed.stem, earlier_label(passed)) for passed in earlier
+    ]
+
+
+async def load_stems(store: Store, batch_id: str) -> StemIndex:
+    """The index of the stems passed before the batch's next item."""
+    stems = await passed_before(store, batch_id)
     # Normalising 10,000s of stems takes a while: off the event loop, so streams go on.
-    return await asyncio.to_thread(_index, own, earlier)
+    return await asyncio.to_thread(_index, stems)
 
 
-def _index(own: list[PassedStem], earlier: list[PassedStem]) -> StemIndex:
+def _index(stems: list[tuple[str, str]]) -> StemIndex:
     index = StemIndex()
-    for passed in own:
-        index.add(passed.stem, f"item {passed.index + 1}")
-    for passed in earlier:
-        index.add(passed.stem, earlier_label(passed))
+    for stem, label in stems:
+        index.add(stem, label)
     return index
 
 

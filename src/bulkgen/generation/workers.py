@@ -27,6 +27,7 @@ from procrastinate import App, JobContext, PsycopgConnector
 from bulkgen.errors import NotFound
 from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
+from bulkgen.generation.judges import InlineJudge
 from bulkgen.generation.openai_compat import OpenAIGenerator
 from bulkgen.generation.stem_history import SharedStems
 from bulkgen.log import EventLog, Store
@@ -175,7 +176,7 @@ class Workers:
             event_log=self._log,
             generator=generator,
             settings=self._settings,
-            stems=stems,
+            judge=InlineJudge(stems, record.config.topic),
         )
         working_on(batch_id)  # every line logged for this slot names the batch
         log.info("batch %s: slot %d started", batch_id, slot)
