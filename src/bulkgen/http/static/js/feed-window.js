@@ -42,9 +42,10 @@ export function part(root, selector, type) {
 
 /**
  * Rows built or changed per animation frame at most: what the browser then lays out and
- * paints in that frame grows with them. About two screens of rows.
+ * paints in that frame grows with them. About one screen of rows: at 40 a 10,000-item
+ * batch still made frames of 60-70 ms (bench/progress_page.py).
  */
-const ROWS_PER_FRAME = 40;
+const ROWS_PER_FRAME = 12;
 
 export class FeedWindow {
   /**
