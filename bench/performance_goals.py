@@ -4,7 +4,7 @@ Runs, one after the other, ``fanout_peers.py`` (bulkgen, sse-starlette, Starlett
 nginx + Nchan at 1,000 and 10,000 viewers), ``pipeline_throughput.py`` (10,000 items,
 zero-latency generator, vs raw SQLite inserts) and ``progress_page.py`` (the progress page
 in Chromium during a 10,000-item batch), each printing its own tables as it goes, then
-every goal with its figure and MET / NOT MET from their JSON lines. About 12 minutes on
+every goal with its figure and MET / NOT MET from their JSON lines. About 6 minutes on
 2 cores; start it on a quiet machine, the figures are ratios measured within each run.
 
     .venv/bin/python bench/performance_goals.py [--quick]
