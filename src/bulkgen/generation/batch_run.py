@@ -18,7 +18,7 @@ from bulkgen.generation.base import Generator, close_generator
 from bulkgen.generation.item_work import ItemWork
 from bulkgen.generation.judges import InlineJudge, Judge
 from bulkgen.generation.rule_process import RuleProcess
-from bulkgen.generation.stem_history import load_stems, passed_before
+from bulkgen.generation.stem_history import index_of, load_stems, passed_before
 from bulkgen.log import EventLog, Receipt, StartItem, Store
 from bulkgen.log.judging import starts_before_judgement
 from bulkgen.logs import working_on
@@ -128,7 +128,10 @@ class BatchRun:
         least = self._settings.rules_process_min_items
         if self._rule_process is not None and least and total >= least:
             stems = await passed_before(self._store, self.batch_id)
-            return self._rule_process.judge_for(self.config.topic, stems)
+            # Until the process is ready, items are judged here: on this index, built off
+            # the event loop like load_stems's.
+            index = await asyncio.to_thread(index_of, stems)
+            return self._rule_process.judge_for(self.config.topic, stems, index)
         return InlineJudge(await load_stems(self._store, self.batch_id), self.config.topic)
 
     async def _scan(self) -> None:

@@ -69,11 +69,18 @@ class RuleProcess:
             raise RuntimeError("the rule process was not started")
         await asyncio.shield(self._ready)
 
-    def judge_for(self, topic: str | None, stems: Sequence[tuple[str, str]]) -> ProcessJudge:
-        """A judge for one run whose index starts with ``stems`` ((stem, label) pairs)."""
+    def judge_for(
+        self,
+        topic: str | None,
+        stems: Sequence[tuple[str, str]],
+        index: StemIndex | None = None,
+    ) -> ProcessJudge:
+        """A judge for one run whose index starts with ``stems`` ((stem, label) pairs);
+        ``index``, when given, is that index already built (off the event loop: with
+        10,000 earlier stems it takes a while), for the items judged here meanwhile."""
         if self._process is None:
             self._start()
-        return ProcessJudge(self, topic, stems)
+        return ProcessJudge(self, topic, stems, index)
 
     def _start(self) -> None:
         # spawn, not fork: the server's threads (the database's) are not copied.
@@ -163,7 +170,11 @@ class ProcessJudge:
     """A run's judge whose rules run in the rule process (see the module's docstring)."""
 
     def __init__(
-        self, process: RuleProcess, topic: str | None, stems: Sequence[tuple[str, str]]
+        self,
+        process: RuleProcess,
+        topic: str | None,
+        stems: Sequence[tuple[str, str]],
+        index: StemIndex | None = None,
     ) -> None:
         self._process = process
         self._topic = topic
@@ -177,7 +188,7 @@ class ProcessJudge:
         self._settled: asyncio.Future[None] | None = None
         #: The process has this run's index; else the rules run here, on ``_inline``.
         self._remote = False
-        self._inline: InlineJudge | None = None
+        self._inline = None if index is None else InlineJudge(index, topic)
 
     async def judge(self, label: str, item: GeneratedItem) -> Verdict:
         if not self._remote and not self._try_remote():

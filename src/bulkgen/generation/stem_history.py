@@ -32,10 +32,11 @@ async def load_stems(store: Store, batch_id: str) -> StemIndex:
     """The index of the stems passed before the batch's next item."""
     stems = await passed_before(store, batch_id)
     # Normalising 10,000s of stems takes a while: off the event loop, so streams go on.
-    return await asyncio.to_thread(_index, stems)
+    return await asyncio.to_thread(index_of, stems)
 
 
-def _index(stems: list[tuple[str, str]]) -> StemIndex:
+def index_of(stems: list[tuple[str, str]]) -> StemIndex:
+    """The index of these (stem, label) pairs, taken in order."""
     index = StemIndex()
     for stem, label in stems:
         index.add(stem, label)
